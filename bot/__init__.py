@@ -1,0 +1,1 @@
+"""finbot: answers finance questions from the indexed documents, over the CLI and HTTP."""

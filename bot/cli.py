@@ -1,0 +1,130 @@
+"""The `finbot` command: thin adapters from the shell to ingest and the answerer."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot.config import Config, load_config
+from bot.errors import USER_ERRORS, QuestionError
+
+
+class _Group(click.Group):
+    """Turns user-facing errors into `Error: ...` and exit 1; -vv shows the traceback instead."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except USER_ERRORS as exc:
+            if ctx.obj and ctx.obj.get("verbose", 0) >= 2:
+                raise
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-c", "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), envvar="FINBOT_CONFIG",
+    help="Config file. [default: ./config.yaml, or built-in defaults if it is absent; env: FINBOT_CONFIG]",
+)
+@click.option("-v", "--verbose", count=True, help="-v logs each file and answer; -vv adds debug output and tracebacks.")
+@click.version_option(package_name="finbot")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
+    """Answer questions about finance documentation, citing the exact source.
+
+    \b
+    Typical use:
+      finbot ingest                        # index the folders in corpus.paths
+      finbot ask "How is NRR calculated?"  # answer with numbered sources
+      finbot serve                         # HTTP API on http.host:http.port
+    """
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    # Loaded on first use, so `finbot CMD --help` works even with a broken config file.
+    ctx.obj = {"config_path": config_path, "verbose": verbose}
+
+
+def _config(ctx: click.Context) -> Config:
+    if "config" not in ctx.obj:
+        ctx.obj["config"] = load_config(ctx.obj["config_path"])
+    config: Config = ctx.obj["config"]
+    return config
+
+
+@cli.command("ingest")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--rebuild", is_flag=True, help="Drop the whole index first and build it from scratch.")
+@click.pass_context
+def ingest_command(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool) -> None:
+    """Index the corpus folders (default: corpus.paths from the config).
+
+    Markdown is split by headings, YAML by named item (metrics, models, columns). Re-running replaces
+    each file's chunks, so nothing is duplicated. A file that fails to parse is reported and keeps the
+    chunks it had; the exit code is then 1.
+    """
+    from ingest import pipeline, store
+
+    config = _config(ctx)
+    roots = list(paths) or config.corpus.paths
+    if rebuild:
+        store.delete_collection(config.index.path, config.index.collection)
+    index = store.open_index(config.index.path, config.index.collection, config.embedding.model, create=True)
+    embed_model = store.load_embed_model(config.embedding.model, config.embedding.batch_size)
+    report = pipeline.run(roots, index, embed_model, progress=sys.stderr.isatty())
+    for error in report.failed:
+        click.echo(f"error: {error}", err=True)
+    click.echo(
+        f"Indexed {report.indexed} of {report.scanned} files ({report.chunks} chunks) in {report.seconds:.1f} s; "
+        f"{len(report.skipped)} skipped (unsupported format), {len(report.failed)} failed. "
+        f"The index at {config.index.path} holds {index.count()} chunks."
+    )
+    if not report.ok:
+        ctx.exit(1)
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (the same shape as POST /v1/ask).")
+@click.option(
+    "-k", "--top-k", type=click.IntRange(1, 50), help="How many sources to retrieve. [default: retrieval.top_k]"
+)
+@click.pass_context
+def ask(ctx: click.Context, question: str, as_json: bool, top_k: int | None) -> None:
+    """Answer QUESTION from the indexed documents, with numbered sources."""
+    from bot.answer import clean_question, load_answerer
+
+    try:
+        question = clean_question(question)
+    except QuestionError as exc:
+        raise click.BadParameter(str(exc), param_hint="QUESTION") from None
+    answer = load_answerer(_config(ctx)).ask(question, top_k)
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(answer.text)
+    click.echo("\nSources:")
+    for source in answer.sources:
+        click.echo(f"{source.citation()}  score {source.score:.2f}")
+
+
+@cli.command()
+@click.option("--host", help="Interface to bind. [default: http.host]")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port to listen on. [default: http.port]")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the HTTP API: POST /v1/ask, GET /healthz, docs at /docs."""
+    import uvicorn
+
+    from bot.answer import load_answerer
+    from bot.api import create_api
+
+    config = _config(ctx)
+    answerer = load_answerer(config)
+    host, port = host or config.http.host, config.http.port if port is None else port
+    click.echo(f"finbot: serving {answerer.chunks.count()} chunks on http://{host}:{port} (docs at /docs)", err=True)
+    uvicorn.run(create_api(answerer), host=host, port=port, log_level="info" if ctx.obj["verbose"] else "warning")
