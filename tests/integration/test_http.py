@@ -1,0 +1,106 @@
+"""The HTTP API on a real uvicorn: in a thread for most tests, and `finbot serve` as a process."""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from bot.answer import load_answerer
+from bot.api import create_api
+from bot.config import load_config
+from tests.integration.test_ask import ask_json, assert_answer_shape
+
+pytestmark = [pytest.mark.integration, pytest.mark.model]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def base_url(indexed_config: Path) -> Iterator[str]:
+    app = create_api(load_answerer(load_config(indexed_config)))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        assert thread.is_alive(), "uvicorn died during start-up"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_ask_returns_the_same_json_as_the_cli(base_url: str, indexed_config: Path) -> None:
+    question = "How is net revenue retention calculated?"
+    response = httpx.post(f"{base_url}/v1/ask", json={"question": question}, timeout=60)
+    assert response.status_code == 200
+    body = response.json()
+    assert_answer_shape(body)
+    assert body == ask_json(indexed_config, question)
+
+
+def test_top_k_is_honoured(base_url: str) -> None:
+    response = httpx.post(f"{base_url}/v1/ask", json={"question": "What is MRR?", "top_k": 3}, timeout=60)
+    assert len(response.json()["sources"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [({"question": "  "}, "question"), ({}, "question"), ({"question": "x", "top_k": 0}, "top_k")],
+)
+def test_bad_requests_get_422_naming_the_field(base_url: str, payload: dict, field: str) -> None:  # type: ignore[type-arg]
+    response = httpx.post(f"{base_url}/v1/ask", json=payload, timeout=10)
+    assert response.status_code == 422
+    assert any(err["loc"][-1] == field for err in response.json()["detail"])
+
+
+def test_an_empty_question_says_what_is_wrong(base_url: str) -> None:
+    response = httpx.post(f"{base_url}/v1/ask", json={"question": ""}, timeout=10)
+    assert "the question is empty" in response.text
+
+
+def test_healthz_counts_the_chunks(base_url: str) -> None:
+    body = httpx.get(f"{base_url}/healthz", timeout=10).json()
+    assert body["status"] == "ok"
+    assert body["chunks"] > 50
+
+
+def test_openapi_docs_are_served(base_url: str) -> None:
+    assert httpx.get(f"{base_url}/docs", timeout=10).status_code == 200
+    spec = httpx.get(f"{base_url}/openapi.json", timeout=10).json()
+    assert "/v1/ask" in spec["paths"] and "/healthz" in spec["paths"]
+
+
+def test_finbot_serve_starts_a_working_server(indexed_config: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "FINBOT_CONFIG": str(indexed_config), "FINBOT_HTTP__PORT": str(port)}
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else "finbot serve exited"
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "finbot serve did not answer within 120 s"
+                time.sleep(0.25)
+        assert health.json()["status"] == "ok"
+        answer = httpx.post(f"http://127.0.0.1:{port}/v1/ask", json={"question": "What is ARR?"}, timeout=60)
+        assert answer.status_code == 200 and answer.json()["sources"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
