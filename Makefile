@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run install ingest serve test lint pytest lock clean help
+.PHONY: run install ingest serve test lint pytest eval lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -33,14 +33,19 @@ ingest: install  ## (re)index the configured corpus folders
 serve: install  ## serve the HTTP API on the configured host and port
 	$(BIN)/finbot serve
 
-test: lint pytest  ## the whole suite: lint, types, tests (exactly what .ci/run calls)
+test: lint pytest eval  ## the whole suite: lint, types, tests, the eval gate (exactly what .ci/run calls)
 
 lint: install  ## ruff and mypy --strict on bot/ and ingest/
-	$(BIN)/ruff check bot ingest tests bench
+	$(BIN)/ruff check bot ingest tests bench scripts
 	$(BIN)/mypy
 
 pytest: install  ## the tests (real model, real Chroma, real uvicorn)
 	$(BIN)/pytest
+
+eval: install  ## the golden test split against a fresh index of corpus/; exits 1 below eval.min_* in config.yaml
+	rm -rf .finbot/eval-index
+	FINBOT_INDEX__PATH=.finbot/eval-index $(BIN)/finbot ingest
+	FINBOT_INDEX__PATH=.finbot/eval-index $(BIN)/finbot eval --split test --report .finbot/eval-test.md
 
 lock:  ## re-resolve requirements.lock from pyproject.toml in a scratch venv
 	rm -rf /tmp/finbot-lock && $(PYTHON) -m venv /tmp/finbot-lock

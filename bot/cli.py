@@ -13,6 +13,8 @@ import click
 from bot.config import Config, load_config
 from bot.errors import USER_ERRORS, QuestionError
 
+_FILE = click.Path(path_type=Path, dir_okay=False)
+
 
 class _Group(click.Group):
     """Turns user-facing errors into `Error: ...` and exit 1; -vv shows the traceback instead."""
@@ -110,6 +112,44 @@ def ask(ctx: click.Context, question: str, as_json: bool, top_k: int | None) -> 
     click.echo("\nSources:")
     for source in answer.sources:
         click.echo(f"{source.citation()}  score {source.score:.2f}")
+
+
+@cli.command("eval")
+@click.option("--golden", type=_FILE, help="The golden question set. [default: eval.golden]")
+@click.option("--split", type=click.Choice(["dev", "test", "all"]), default="dev", show_default=True)
+@click.option("--json", "json_out", type=_FILE, help="Also write every result as JSON to this file.")
+@click.option("--report", "report_out", type=_FILE, help="Also write a Markdown report to this file.")
+@click.pass_context
+def eval_command(
+    ctx: click.Context, golden: Path | None, split: str, json_out: Path | None, report_out: Path | None
+) -> None:
+    """Ask the golden questions and score the answers (recall@k, MRR, citations, facts, abstention).
+
+    Every question goes through the same Answerer as HTTP. Prints the scores overall and per kind;
+    exits 1 when an overall figure is below its eval.min_* in the config.
+    """
+    from bot import eval_report
+    from bot.answer import load_answerer
+    from bot.evaluate import run_eval
+    from bot.golden import load_golden
+
+    config = _config(ctx)
+    questions = load_golden(golden or config.eval.golden, split)
+    answerer = load_answerer(config)
+    with click.progressbar(length=len(questions), label=f"asking {len(questions)} questions", file=sys.stderr) as bar:
+        report = run_eval(answerer, questions, split, progress=lambda _: bar.update(1))
+    minimums = config.eval.minimums()
+    click.echo(eval_report.scores_table({"all": report.overall, **report.by_kind}))
+    click.echo(f"\n{len(report.failures)} of {len(report.results)} questions failed.")
+    command = f"finbot eval --split {split}"
+    if report_out:
+        report_out.write_text(eval_report.to_markdown(report, minimums, command))
+    if json_out:
+        json_out.write_text(json.dumps(eval_report.to_json(report, minimums), indent=2))
+    short = report.below(minimums)
+    if short:
+        click.echo("Below the eval.min_* gate: " + "; ".join(short), err=True)
+        ctx.exit(1)
 
 
 @cli.command()

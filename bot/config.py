@@ -47,6 +47,26 @@ class Retrieval(Section):
     min_score: float = Field(0.35, ge=-1.0, le=1.0)
 
 
+class Eval(Section):
+    golden: Path = Path("golden/questions.yaml")
+    # `finbot eval` exits 1 when an overall figure falls below its minimum (0 = not gated).
+    min_recall_at_1: float = Field(0.0, ge=0.0, le=1.0)
+    min_recall_at_5: float = Field(0.0, ge=0.0, le=1.0)
+    min_mrr: float = Field(0.0, ge=0.0, le=1.0)
+    min_citation_precision: float = Field(0.0, ge=0.0, le=1.0)
+    min_fact_recall: float = Field(0.0, ge=0.0, le=1.0)
+    min_abstention_precision: float = Field(0.0, ge=0.0, le=1.0)
+    min_abstention_recall: float = Field(0.0, ge=0.0, le=1.0)
+
+    def minimums(self) -> dict[str, float]:
+        """{metric name: minimum} for the figures that are gated."""
+        return {
+            name.removeprefix("min_"): value
+            for name, value in self.model_dump().items()
+            if name.startswith("min_") and value > 0
+        }
+
+
 class Config(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FINBOT_", env_nested_delimiter="__", extra="forbid", nested_model_default_partial_update=True
@@ -57,6 +77,7 @@ class Config(BaseSettings):
     embedding: Embedding = Embedding()
     http: Http = Http()
     retrieval: Retrieval = Retrieval()
+    eval: Eval = Eval()
 
     @classmethod
     def settings_customise_sources(
@@ -73,7 +94,8 @@ class Config(BaseSettings):
         """Resolve relative paths against `base`, the folder of the config file."""
         corpus = self.corpus.model_copy(update={"paths": [base / p for p in self.corpus.paths]})
         index = self.index.model_copy(update={"path": base / self.index.path})
-        return self.model_copy(update={"corpus": corpus, "index": index})
+        evaluation = self.eval.model_copy(update={"golden": base / self.eval.golden})
+        return self.model_copy(update={"corpus": corpus, "index": index, "eval": evaluation})
 
 
 def load_config(path: Path | None = None) -> Config:

@@ -1,0 +1,130 @@
+"""`finbot eval`: ask every golden question through the Answerer and score what comes back."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from bot.answer import Answer, Answerer
+from bot.golden import GoldenQuestion
+
+# The figures `eval.min_*` can gate on, in report order.
+METRICS = (
+    "recall_at_1", "recall_at_5", "mrr", "citation_precision", "fact_recall",
+    "abstention_precision", "abstention_recall",
+)
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    golden: GoldenQuestion
+    answer: Answer
+    latency_ms: float
+
+    @property
+    def cited(self) -> list[str]:
+        """Paths the answer cites; an abstention cites nothing (it only lists what was close)."""
+        return [] if self.answer.abstained else [s.path for s in self.answer.sources]
+
+    @property
+    def rank(self) -> int | None:
+        """1-based rank of the first cited source that is an expected one."""
+        expected = set(self.golden.expected_sources)
+        return next((n for n, path in enumerate(self.cited, start=1) if path in expected), None)
+
+    @property
+    def citation_precision(self) -> float:
+        cited = self.cited
+        return sum(path in self.golden.expected_sources for path in cited) / len(cited) if cited else 0.0
+
+    @property
+    def fact_recall(self) -> float:
+        facts = self.golden.answer_facts
+        text = self.answer.text.lower()
+        return sum(fact.lower() in text for fact in facts) / len(facts) if facts else 1.0
+
+    @property
+    def passed(self) -> bool:
+        if not self.golden.answerable:
+            return self.answer.abstained
+        return self.rank == 1
+
+
+@dataclass(frozen=True)
+class Scores:
+    questions: int
+    values: dict[str, float | None]  # None where the figure has no denominator (e.g. no abstentions)
+    latency_p50_ms: float
+    latency_p95_ms: float
+
+
+@dataclass
+class EvalReport:
+    split: str
+    results: list[QuestionResult]
+    overall: Scores = field(init=False)
+    by_kind: dict[str, Scores] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.overall = score(self.results)
+        kinds = sorted({r.golden.kind for r in self.results})
+        self.by_kind = {kind: score([r for r in self.results if r.golden.kind == kind]) for kind in kinds}
+
+    @property
+    def failures(self) -> list[QuestionResult]:
+        return [r for r in self.results if not r.passed]
+
+    def below(self, minimums: dict[str, float]) -> list[str]:
+        """'name value < min' for every gated figure that falls short."""
+        short = []
+        for name, minimum in minimums.items():
+            value = self.overall.values.get(name)
+            if value is not None and value < minimum:
+                short.append(f"{name} {value:.3f} < {minimum:.3f}")
+        return short
+
+
+def run_eval(
+    answerer: Answerer, questions: Sequence[GoldenQuestion], split: str,
+    progress: Callable[[QuestionResult], None] | None = None,
+) -> EvalReport:
+    results = []
+    for golden in questions:
+        started = time.perf_counter()
+        answer = answerer.ask(golden.question)
+        result = QuestionResult(golden, answer, (time.perf_counter() - started) * 1000)
+        results.append(result)
+        if progress:
+            progress(result)
+    return EvalReport(split, results)
+
+
+def score(results: Sequence[QuestionResult]) -> Scores:
+    answerable = [r for r in results if r.golden.answerable]
+    abstained = [r for r in results if r.answer.abstained]
+    unanswerable = [r for r in results if not r.golden.answerable]
+    ranks = [r.rank for r in answerable]
+    values = {
+        "recall_at_1": _mean([rank == 1 for rank in ranks]),
+        "recall_at_5": _mean([rank is not None and rank <= 5 for rank in ranks]),
+        "mrr": _mean([1 / rank if rank else 0.0 for rank in ranks]),
+        "citation_precision": _mean([r.citation_precision for r in answerable]),
+        "fact_recall": _mean([r.fact_recall for r in answerable]),
+        "abstention_precision": _mean([not r.golden.answerable for r in abstained]),
+        "abstention_recall": _mean([r.answer.abstained for r in unanswerable]),
+    }
+    latencies = sorted(r.latency_ms for r in results)
+    return Scores(len(results), values, percentile(latencies, 50), percentile(latencies, 95))
+
+
+def percentile(sorted_values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile; 0 for no values."""
+    if not sorted_values:
+        return 0.0
+    return sorted_values[max(0, math.ceil(pct / 100 * len(sorted_values)) - 1)]
+
+
+def _mean(values: Sequence[float | bool]) -> float | None:
+    return sum(values) / len(values) if values else None

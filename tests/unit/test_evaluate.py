@@ -1,0 +1,98 @@
+"""Scoring of eval results, on hand-built answers (the Answerer itself is exercised in integration)."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.answer import Answer, Source
+from bot.errors import ConfigError
+from bot.evaluate import EvalReport, QuestionResult, percentile
+from bot.golden import GoldenQuestion, load_golden
+
+
+def golden(
+    qid: str, answerable: bool = True, sources: tuple[str, ...] = ("a.md",), facts: tuple[str, ...] = ()
+) -> GoldenQuestion:
+    return GoldenQuestion(
+        id=qid, question=f"question {qid}", kind="definition" if answerable else "unanswerable", split="dev",
+        answerable=answerable, expected_sources=list(sources) if answerable else [], answer_facts=list(facts),
+    )
+
+
+def answer(paths: list[str], abstained: bool = False, text: str = "") -> Answer:
+    sources = [Source(n, p, None, 1, 2, 0.5, "", "") for n, p in enumerate(paths, start=1)]
+    return Answer("id", "q", text, abstained, sources)
+
+
+def result(g: GoldenQuestion, a: Answer, ms: float = 10.0) -> QuestionResult:
+    return QuestionResult(g, a, ms)
+
+
+def test_rank_is_that_of_the_first_expected_source_cited() -> None:
+    r = result(golden("q1", sources=("b.md", "c.md")), answer(["x.md", "c.md", "b.md"]))
+    assert r.rank == 2
+    assert r.citation_precision == pytest.approx(2 / 3)
+    assert not r.passed
+
+
+def test_an_abstention_cites_nothing() -> None:
+    r = result(golden("q1"), answer(["a.md"], abstained=True))
+    assert r.rank is None and r.citation_precision == 0.0 and not r.passed
+    assert result(golden("q2", answerable=False), answer(["a.md"], abstained=True)).passed
+
+
+def test_fact_recall_is_case_insensitive() -> None:
+    g = golden("q1", facts=("30 Days", "Controller", "absent"))
+    r = result(g, answer(["a.md"], text="within 30 days; the controller"))
+    assert r.fact_recall == pytest.approx(2 / 3)
+
+
+def test_overall_and_per_kind_scores() -> None:
+    results = [
+        result(golden("q1"), answer(["a.md"]), 10),  # rank 1
+        result(golden("q2"), answer(["x.md", "y.md", "a.md"]), 20),  # rank 3
+        result(golden("q3"), answer(["a.md"], abstained=True), 30),  # wrongly abstained
+        result(golden("q4", answerable=False), answer(["x.md"], abstained=True), 40),  # rightly abstained
+        result(golden("q5", answerable=False), answer(["x.md"]), 50),  # answered the unanswerable
+    ]
+    report = EvalReport("dev", results)
+    v = report.overall.values
+    assert v["recall_at_1"] == pytest.approx(1 / 3)
+    assert v["recall_at_5"] == pytest.approx(2 / 3)
+    assert v["mrr"] == pytest.approx((1 + 1 / 3) / 3)
+    assert v["abstention_precision"] == pytest.approx(1 / 2)
+    assert v["abstention_recall"] == pytest.approx(1 / 2)
+    assert report.overall.latency_p50_ms == 30
+    assert set(report.by_kind) == {"definition", "unanswerable"}
+    assert [r.golden.id for r in report.failures] == ["q2", "q3", "q5"]
+    assert report.below({"recall_at_1": 0.5, "recall_at_5": 0.5}) == ["recall_at_1 0.333 < 0.500"]
+
+
+def test_percentile_is_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 21)]
+    assert percentile(values, 50) == 10 and percentile(values, 95) == 19 and percentile([], 95) == 0
+
+
+def test_a_bad_golden_file_names_the_question_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "g.yaml"
+    path.write_text(
+        "questions:\n"
+        "  - {id: q1, split: dev, kind: definition, question: what is arr, answerable: true, expected_sources: []}\n"
+        "  - {id: q2, split: prod, kind: definition, question: x, answerable: true, expected_sources: [a.md]}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_golden(path)
+    message = str(caught.value)
+    assert "question q1: Value error, an answerable question needs expected_sources" in message
+    assert "question q2.split: Input should be 'dev' or 'test'" in message
+
+
+def test_load_golden_filters_by_split(tmp_path: Path) -> None:
+    path = tmp_path / "g.yaml"
+    path.write_text(
+        "questions:\n"
+        "  - {id: q1, split: dev, kind: unanswerable, question: x, answerable: false}\n"
+        "  - {id: q2, split: test, kind: unanswerable, question: y, answerable: false}\n"
+    )
+    assert [q.id for q in load_golden(path, "test")] == ["q2"]
+    assert len(load_golden(path, "all")) == 2
