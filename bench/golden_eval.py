@@ -16,15 +16,14 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from bot.answer import Answerer, load_answerer
+from bot.config import Config, load_config
+from bot.eval_report import LABELS
+from bot.evaluate import METRICS, EvalReport, run_eval
+from bot.golden import load_golden
+from ingest import pipeline, store
 
-from bot.answer import Answerer, load_answerer  # noqa: E402
-from bot.config import Config, load_config  # noqa: E402
-from bot.eval_report import LABELS  # noqa: E402
-from bot.evaluate import METRICS, EvalReport, run_eval  # noqa: E402
-from bot.golden import load_golden  # noqa: E402
-from ingest import pipeline, store  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 COMMAND = ".venv/bin/python bench/golden_eval.py"
 BENCHMARKS = REPO / "docs" / "benchmarks.md"

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # heavy imports stay out of `finbot --help`
     import chromadb
@@ -91,11 +91,6 @@ class ChunkIndex:
     def delete_document(self, doc_id: str) -> None:
         """Remove every chunk of one document (its relative path)."""
         self.vector_store.delete(ref_doc_id=doc_id)
-
-    def document_ids(self) -> set[str]:
-        """The documents (relative paths) that have chunks in the index."""
-        got: dict[str, Any] = dict(self.collection.get(include=["metadatas"]))
-        return {str(m["document_id"]) for m in got["metadatas"] or [] if m.get("document_id")}
 
 
 def open_index(persist_dir: Path, collection: str, embed_model_name: str, *, create: bool) -> ChunkIndex:
