@@ -1,6 +1,6 @@
 """Errors the user can act on. The CLI and the API turn them into messages, never tracebacks."""
 
-from ingest.errors import DocumentError, IndexMismatchError, IndexMissingError, IngestError
+from ingest.errors import IngestError
 
 
 class FinbotError(Exception):
@@ -18,13 +18,3 @@ class QuestionError(FinbotError):
 # Everything a boundary (CLI, API) reports as a plain message.
 USER_ERRORS: tuple[type[Exception], ...] = (FinbotError, IngestError)
 
-__all__ = [
-    "USER_ERRORS",
-    "ConfigError",
-    "DocumentError",
-    "FinbotError",
-    "IndexMismatchError",
-    "IndexMissingError",
-    "IngestError",
-    "QuestionError",
-]

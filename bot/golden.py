@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.errors import ConfigError
+from ingest.loaders import describe_yaml_error
 
 Kind = Literal["definition", "formula", "schema", "lineage", "policy", "multi-source", "acronym", "unanswerable"]
 Split = Literal["dev", "test"]
@@ -56,9 +57,7 @@ def load_golden(path: Path, split: str = "all") -> list[GoldenQuestion]:
     except FileNotFoundError:
         raise ConfigError(f"{path}: golden set not found. Pass --golden or set eval.golden in the config.") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: invalid YAML in the golden set") from None
+        raise ConfigError(f"{path}: invalid YAML in the golden set: {describe_yaml_error(exc)}") from None
     try:
         golden = GoldenSet.model_validate(data)
     except ValidationError as exc:

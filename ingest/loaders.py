@@ -88,7 +88,7 @@ def _front_matter(path: Path, lines: list[str]) -> tuple[dict[str, Any], int]:
     try:
         data = yaml.safe_load("\n".join(lines[1:end])) or {}
     except yaml.YAMLError as exc:
-        raise DocumentError(path, f"invalid YAML front matter: {_yaml_problem(exc, offset=1)}") from exc
+        raise DocumentError(path, f"invalid YAML front matter: {describe_yaml_error(exc, offset=1)}") from exc
     if not isinstance(data, dict):
         raise DocumentError(path, "line 2: front matter must be a mapping of keys (title: ..., owner: ...)")
     return data, end + 1
@@ -100,7 +100,7 @@ def load_yaml(path: Path, max_chars: int = MAX_CHUNK_CHARS) -> ParsedDocument:
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as exc:
-        problem = _yaml_problem(exc)
+        problem = describe_yaml_error(exc)
         raise DocumentError(path, f"invalid YAML: {problem}. Fix the syntax; the file was not indexed") from exc
     if root is None:
         return ParsedDocument(title_from_name(path), [], {})
@@ -109,7 +109,8 @@ def load_yaml(path: Path, max_chars: int = MAX_CHUNK_CHARS) -> ParsedDocument:
     return ParsedDocument(_yaml_title(root) or title_from_name(path), passages, {})
 
 
-def _yaml_problem(exc: yaml.YAMLError, offset: int = 0) -> str:
+def describe_yaml_error(exc: yaml.YAMLError, offset: int = 0) -> str:
+    """"line N: problem" for a YAML error (offset shifts N, e.g. past a front-matter fence)."""
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     return f"line {mark.line + 1 + offset}: {problem}" if mark else problem
