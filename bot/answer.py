@@ -122,7 +122,9 @@ def load_answerer(config: Config) -> Answerer:
     """Open the configured index with its embedding model (raises IndexMissingError before ingest)."""
     from llama_index.core import VectorStoreIndex
 
-    chunks = store.open_index(config.index.path, config.index.collection, config.embedding.model, create=False)
+    chunks = store.open_index(
+        config.index.path, config.index.collection, config.embedding.model, create=False, server=config.index.server()
+    )
     embed_model = store.load_embed_model(config.embedding.model, config.embedding.batch_size)
     index = VectorStoreIndex.from_vector_store(chunks.vector_store, embed_model=embed_model)
     return Answerer(index, chunks, config.retrieval.top_k, config.retrieval.min_score)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bot.config import Config, load_config
 from bot.errors import USER_ERRORS, QuestionError
+
+if TYPE_CHECKING:
+    from ingest import store
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
 
@@ -61,32 +66,107 @@ def _config(ctx: click.Context) -> Config:
 @cli.command("ingest")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path, file_okay=False))
 @click.option("--rebuild", is_flag=True, help="Drop the whole index first and build it from scratch.")
+@click.option("--dry-run", is_flag=True, help="Print what would be added, updated and deleted; write nothing.")
+@click.option("--wait", is_flag=True, help="If another ingest is writing this index, wait for it instead of exiting.")
 @click.pass_context
-def ingest_command(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool) -> None:
-    """Index the corpus folders (default: corpus.paths from the config).
+def ingest_command(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, dry_run: bool, wait: bool) -> None:
+    """Sync the index with the corpus folders (default: corpus.paths; PATHS replace them for this run).
 
-    Markdown is split by headings, YAML by named item (metrics, models, columns). Re-running replaces
-    each file's chunks, so nothing is duplicated. A file that fails to parse is reported and keeps the
-    chunks it had; the exit code is then 1.
+    \b
+    Only new and changed files are parsed and embedded (by content hash); files gone from the
+    folders are removed from the index; unchanged files are left alone. Markdown is split by
+    headings, YAML by named item (metrics, models, columns).
+
+    A file that cannot be read or parsed, is empty, or is over corpus.max_file_mb is reported and
+    keeps the chunks it had; the exit code is then 1. A run that is killed is finished by the next.
     """
     from ingest import pipeline, store
+    from ingest.lock import ingest_lock
 
     config = _config(ctx)
     roots = list(paths) or config.corpus.paths
-    if rebuild:
-        store.delete_collection(config.index.path, config.index.collection)
-    index = store.open_index(config.index.path, config.index.collection, config.embedding.model, create=True)
-    embed_model = store.load_embed_model(config.embedding.model, config.embedding.batch_size)
-    report = pipeline.run(roots, index, embed_model, progress=sys.stderr.isatty())
+    where = config.index.server() or config.index.path
+    with ingest_lock(config.index.path, wait=wait):
+        if dry_run:
+            _print_plan(_open_for_plan(config), roots, config.corpus.max_file_bytes)
+            return
+        if rebuild:
+            store.delete_collection(config.index.path, config.index.collection, config.index.server())
+        index = store.open_index(
+            config.index.path, config.index.collection, config.embedding.model, create=True,
+            server=config.index.server(),
+        )
+        todo = pipeline.plan(roots, index, config.corpus.max_file_bytes)
+        # Loading the model takes seconds: a run with nothing to embed skips it.
+        embed_model = None
+        if todo.changes:
+            embed_model = store.load_embed_model(config.embedding.model, config.embedding.batch_size)
+        with _progress(len(todo.changes)) as progress:
+            report = pipeline.apply(todo, index, embed_model, progress)
     for error in report.failed:
         click.echo(f"error: {error}", err=True)
     click.echo(
-        f"Indexed {report.indexed} of {report.scanned} files ({report.chunks} chunks) in {report.seconds:.1f} s; "
-        f"{len(report.skipped)} skipped (unsupported format), {len(report.failed)} failed. "
-        f"The index at {config.index.path} holds {index.count()} chunks."
+        f"Scanned {report.scanned} files: {report.added} added, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {report.deleted} deleted, {len(report.skipped)} skipped, "
+        f"{len(report.failed)} failed; {report.chunks} chunks written in {report.seconds:.1f} s. "
+        f"The index at {where} holds {index.count()} chunks."
     )
     if not report.ok:
         ctx.exit(1)
+
+
+def _open_for_plan(config: Config) -> store.ChunkIndex | None:
+    """The index if it exists (a dry run must not create one)."""
+    from ingest import store
+    from ingest.errors import IndexMissingError
+
+    try:
+        return store.open_index(
+            config.index.path, config.index.collection, config.embedding.model, create=False,
+            server=config.index.server(),
+        )
+    except IndexMissingError:
+        return None
+
+
+def _print_plan(index: store.ChunkIndex | None, roots: list[Path], max_bytes: int) -> None:
+    from ingest import pipeline
+
+    todo = pipeline.plan(roots, index, max_bytes)
+    for action, paths in [
+        ("add", [c.source.rel for c in todo.add]),
+        ("update", [c.source.rel for c in todo.update]),
+        ("delete", todo.delete),
+        ("skip", todo.skipped),
+    ]:
+        for path in paths:
+            click.echo(f"{action:<7}{path}")
+    for error in todo.failed:
+        click.echo(f"fail   {error}")
+    click.echo(
+        f"Dry run, nothing written. Scanned {todo.scanned} files: {len(todo.add)} to add, {len(todo.update)} to "
+        f"update, {len(todo.unchanged)} unchanged, {len(todo.delete)} to delete, {len(todo.skipped)} skipped, "
+        f"{len(todo.failed)} failing."
+    )
+
+
+@contextlib.contextmanager
+def _progress(files: int) -> Iterator[Callable[[str, int], None]]:
+    """A progress bar on a terminal; otherwise a plain line every 10% (for CI and cron logs)."""
+    if sys.stderr.isatty():
+        with click.progressbar(length=files, label=f"indexing {files} files", file=sys.stderr) as bar:
+            yield lambda _path, _chunks: bar.update(1)
+        return
+    done = 0
+    step = max(1, files // 10)
+
+    def log_line(path: str, chunks: int) -> None:
+        nonlocal done
+        done += 1
+        if done % step == 0 or done == files:
+            click.echo(f"{done}/{files} files done (last: {path}, {chunks} chunks)", err=True)
+
+    yield log_line
 
 
 @cli.command()

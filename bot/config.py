@@ -6,13 +6,14 @@ Loaded once by the CLI and passed down; nothing reads the environment anywhere e
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.errors import ConfigError
+from ingest.store import ChromaServer
 
 DEFAULT_CONFIG_PATH = Path("config.yaml")
 
@@ -24,11 +25,25 @@ class Section(BaseModel):
 
 class Corpus(Section):
     paths: list[Path] = Field(default_factory=lambda: [Path("corpus")], min_length=1)
+    max_file_mb: float = Field(20.0, gt=0)
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1_000_000)
 
 
 class Index(Section):
+    # embedded: Chroma in `path`. http: a `chroma run` server at host:port; `path` then holds only
+    # finbot's local state (the ingest lock).
+    mode: Literal["embedded", "http"] = "embedded"
     path: Path = Path(".finbot/chroma")
     collection: str = Field("finbot", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]$")
+    host: str = "127.0.0.1"
+    port: int = Field(8001, ge=1, le=65535)
+
+    def server(self) -> ChromaServer | None:
+        """The Chroma server to use, or None for the embedded store."""
+        return ChromaServer(self.host, self.port) if self.mode == "http" else None
 
 
 class Embedding(Section):

@@ -26,3 +26,11 @@ class IndexMissingError(IngestError):
 
 class IndexMismatchError(IngestError):
     """The index was built with another embedding model than the one configured."""
+
+
+class IndexUnreachableError(IngestError):
+    """index.mode is http and no Chroma server answers at index.host:index.port."""
+
+
+class IngestLockedError(IngestError):
+    """Another ingest run holds the index's lock."""

@@ -1,11 +1,11 @@
-"""corpus folders -> passages -> embedded nodes -> Chroma, file by file."""
+"""Corpus folders -> sync plan -> passages -> embedded nodes -> Chroma, a group of files at a time."""
 
 from __future__ import annotations
 
 import logging
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from ingest import store
 from ingest.errors import DocumentError, IngestError
 from ingest.loaders import LOADERS, load_document
+from ingest.sources import SourceFile, discover
+from ingest.sync import Plan, make_plan
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -23,45 +25,50 @@ logger = logging.getLogger(__name__)
 # The first folder under a corpus root says what kind of document a file is.
 DOC_TYPE_BY_FOLDER = {"metrics": "metric", "reports": "report", "policies": "policy"}
 
+DEFAULT_MAX_BYTES = 20_000_000
+
+# Files are parsed, embedded and written in groups of about this many chunks: memory stays flat on a
+# large corpus, and a killed run loses at most one group's work.
+WRITE_BATCH_CHUNKS = 512
+
+Progress = Callable[[str, int], None]  # called with (path, chunks written) after each file
+
 
 @dataclass
 class IngestReport:
     scanned: int = 0
-    indexed: int = 0
-    skipped: list[str] = field(default_factory=list)  # unsupported formats, left alone
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    skipped: list[str] = field(default_factory=list)  # unsupported formats and links out of the corpus
     failed: list[DocumentError] = field(default_factory=list)  # their old chunks stay in the index
-    chunks: int = 0
+    chunks: int = 0  # chunks written by this run
     seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
         return not self.failed
 
-
-@dataclass(frozen=True)
-class SourceFile:
-    root: Path
-    path: Path
-
     @property
-    def rel(self) -> str:
-        """The file's path relative to its corpus root: its id in the index and in citations."""
-        return self.path.relative_to(self.root).as_posix()
+    def wrote(self) -> bool:
+        return bool(self.added or self.updated or self.deleted)
 
 
-def discover(roots: Iterable[Path]) -> list[SourceFile]:
-    """Every non-hidden file under the roots, in a stable order."""
-    found: list[SourceFile] = []
-    for root in roots:
-        if not root.exists():
-            raise IngestError(f"Corpus folder {root} does not exist. Fix corpus.paths in the config or pass a folder.")
-        if not root.is_dir():
-            raise IngestError(f"{root} is a file; 'finbot ingest' takes corpus folders.")
-        for path in sorted(root.rglob("*")):
-            parts = path.relative_to(root).parts
-            if path.is_file() and not any(p.startswith(".") for p in parts):
-                found.append(SourceFile(root, path))
-    return found
+def plan(roots: Sequence[Path], index: store.ChunkIndex | None, max_bytes: int = DEFAULT_MAX_BYTES) -> Plan:
+    """Compare the corpus folders with the index (reads files and chunk metadata, writes nothing)."""
+    discovery = discover(roots)
+    indexed = index.files() if index else {}
+    if not discovery.files and indexed:
+        folders = ", ".join(str(root) for root in roots)
+        raise IngestError(
+            f"Found no files under {folders}, but the index holds {len(indexed)}; refusing to delete them all. "
+            "Check the folder (an unmounted volume?), or run 'finbot ingest --rebuild' to empty the index."
+        )
+    todo = make_plan(discovery.files, indexed, frozenset(LOADERS), max_bytes)
+    todo.scanned += len(discovery.skipped)
+    todo.skipped += discovery.skipped
+    return todo
 
 
 def doc_type_of(rel: str, declared: object = None) -> str:
@@ -70,11 +77,13 @@ def doc_type_of(rel: str, declared: object = None) -> str:
     return DOC_TYPE_BY_FOLDER.get(rel.split("/", 1)[0], "other")
 
 
-def build_nodes(source: SourceFile) -> list[TextNode]:
-    """Parse one file into nodes carrying the citation metadata (not yet embedded)."""
+def build_nodes(source: SourceFile, fingerprint: str = "") -> list[TextNode]:
+    """Parse one file into nodes carrying the citation and sync metadata (not yet embedded)."""
     from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
     doc = load_document(source.path)
+    if not doc.passages:
+        raise DocumentError(source.path, "has no text to index; add content or delete the file")
     rel = source.rel
     doc_type = doc_type_of(rel, doc.front_matter.get("doc_type"))
     nodes = []
@@ -86,6 +95,8 @@ def build_nodes(source: SourceFile) -> list[TextNode]:
             store.START_LINE: passage.start_line,
             store.END_LINE: passage.end_line,
             store.DOC_TYPE: doc_type,
+            store.FILE_FINGERPRINT: fingerprint,
+            store.FILE_CHUNKS: len(doc.passages),
         }
         hidden = [key for key in metadata if key not in store.EMBEDDED_METADATA]
         nodes.append(
@@ -101,42 +112,84 @@ def build_nodes(source: SourceFile) -> list[TextNode]:
     return nodes
 
 
-def embed_nodes(nodes: Sequence[TextNode], embed_model: BaseEmbedding, progress: bool) -> None:
-    """Embed title + section + text of each node in place, in the model's batches."""
+def embed_nodes(nodes: Sequence[TextNode], embed_model: BaseEmbedding) -> None:
+    """Embed title + section + text of each node in place.
+
+    Texts go to the model sorted by length, so each batch pads to similar lengths (SentenceTransformer.encode
+    sorts its own input, but llama-index hands it one batch at a time).
+    """
     from llama_index.core.schema import MetadataMode
 
     texts = [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes]
-    vectors = embed_model.get_text_embedding_batch(texts, show_progress=progress)
-    for node, vector in zip(nodes, vectors, strict=True):
-        node.embedding = vector
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    vectors = embed_model.get_text_embedding_batch([texts[i] for i in order])
+    for i, vector in zip(order, vectors, strict=True):
+        nodes[i].embedding = vector
+
+
+def apply(
+    todo: Plan, index: store.ChunkIndex, embed_model: BaseEmbedding | None, progress: Progress | None = None
+) -> IngestReport:
+    """Carry out a plan: delete vanished files, then parse, embed and replace each changed file.
+
+    embed_model may be None only when the plan has no changes to embed.
+    """
+    started = time.perf_counter()
+    report = IngestReport(
+        scanned=todo.scanned, unchanged=len(todo.unchanged), skipped=list(todo.skipped), failed=list(todo.failed)
+    )
+    for path in todo.delete:
+        index.delete_document(path)
+        report.deleted += 1
+        logger.info("deleted %s (gone from the corpus)", path)
+    added = {change.source.rel for change in todo.add}
+    batch: list[tuple[SourceFile, list[TextNode]]] = []
+
+    def write_batch() -> None:
+        """Embed one group of files, then replace each file's chunks whole (delete, then add)."""
+        if embed_model is None:
+            raise ValueError("apply() needs an embedding model when the plan has changes")
+        embed_nodes([node for _, nodes in batch for node in nodes], embed_model)
+        for source, nodes in batch:
+            index.delete_document(source.rel)
+            index.add(nodes)
+            if source.rel in added:
+                report.added += 1
+            else:
+                report.updated += 1
+            report.chunks += len(nodes)
+            logger.info("indexed %s (%d chunks)", source.rel, len(nodes))
+            if progress:
+                progress(source.rel, len(nodes))
+        batch.clear()
+
+    for change in todo.changes:
+        try:
+            batch.append((change.source, build_nodes(change.source, change.fingerprint)))
+        except DocumentError as exc:
+            report.failed.append(exc)
+            logger.error("failed %s: %s", change.source.rel, exc.reason)
+            if progress:
+                progress(change.source.rel, 0)
+        if sum(len(nodes) for _, nodes in batch) >= WRITE_BATCH_CHUNKS:
+            write_batch()
+    if batch:
+        write_batch()
+    report.seconds = time.perf_counter() - started
+    return report
 
 
 def run(
-    roots: Sequence[Path], index: store.ChunkIndex, embed_model: BaseEmbedding, *, progress: bool = False
+    roots: Sequence[Path],
+    index: store.ChunkIndex,
+    embed_model: BaseEmbedding,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    progress: Progress | None = None,
 ) -> IngestReport:
-    """Index every supported file under `roots`; a file that fails keeps its previous chunks."""
+    """Sync the index with the corpus folders: index new and changed files, drop vanished ones."""
     started = time.perf_counter()
-    report = IngestReport()
-    parsed: list[tuple[SourceFile, list[TextNode]]] = []
-    for source in discover(roots):
-        report.scanned += 1
-        if source.path.suffix.lower() not in LOADERS:
-            report.skipped.append(source.rel)
-            logger.info("skipped %s (unsupported format)", source.rel)
-            continue
-        try:
-            parsed.append((source, build_nodes(source)))
-        except DocumentError as exc:
-            report.failed.append(exc)
-            logger.error("failed %s: %s", source.rel, exc.reason)
-
-    embed_nodes([node for _, nodes in parsed for node in nodes], embed_model, progress)
-    for source, nodes in parsed:
-        # Replace the document whole, so a re-run never duplicates chunks.
-        index.delete_document(source.rel)
-        index.add(nodes)
-        report.indexed += 1
-        report.chunks += len(nodes)
-        logger.info("indexed %s (%d chunks)", source.rel, len(nodes))
+    report = apply(plan(roots, index, max_bytes), index, embed_model, progress)
     report.seconds = time.perf_counter() - started
     return report
+

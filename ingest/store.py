@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # heavy imports stay out of `finbot --help`
     from llama_index.core.schema import BaseNode
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from ingest.errors import IndexMismatchError, IndexMissingError
+from ingest.errors import IndexMismatchError, IndexMissingError, IndexUnreachableError
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,10 @@ START_LINE = "start_line"  # 1-based, inclusive
 END_LINE = "end_line"
 DOC_TYPE = "doc_type"  # metric | report | policy | other
 DOC_TYPES = ("metric", "report", "policy", "other")
+# The sync manifest lives in the chunks themselves, so it can never disagree with them (and works the
+# same against a Chroma server): every chunk of a file carries the file's fingerprint and chunk count.
+FILE_FINGERPRINT = "file_fingerprint"
+FILE_CHUNKS = "file_chunks"
 
 # Only these reach the embedding text (with the chunk's text); the rest are for citing and filtering.
 EMBEDDED_METADATA = (TITLE, SECTION)
@@ -65,11 +69,47 @@ def embed_model_id(name_or_path: str) -> str:
     return name_or_path or "bundled:all-MiniLM-L6-v2"
 
 
-def open_client(persist_dir: Path) -> ClientAPI:
+@dataclass(frozen=True)
+class ChromaServer:
+    """A `chroma run` server to use instead of the embedded store (index.mode: http)."""
+
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def open_client(persist_dir: Path, server: ChromaServer | None = None) -> ClientAPI:
+    """The embedded PersistentClient in persist_dir, or an HttpClient when a server is given."""
     import chromadb
     from chromadb.config import Settings
 
-    return chromadb.PersistentClient(path=str(persist_dir), settings=Settings(anonymized_telemetry=False))
+    settings = Settings(anonymized_telemetry=False)
+    if server is None:
+        return chromadb.PersistentClient(path=str(persist_dir), settings=settings)
+    try:
+        return chromadb.HttpClient(host=server.host, port=server.port, settings=settings)
+    except ValueError as exc:  # chromadb's "Could not connect to a Chroma server"
+        raise IndexUnreachableError(
+            f"Cannot reach the Chroma server at {server.url} (index.mode: http). Start it with "
+            f"'chroma run --path DIR --host {server.host} --port {server.port}', or fix index.host and index.port."
+        ) from exc
+
+
+@dataclass(frozen=True)
+class IndexedFile:
+    """What the index holds for one file: the fingerprint it was written from, and its chunks."""
+
+    fingerprint: str
+    expected_chunks: int
+    chunks: int
+
+    @property
+    def complete(self) -> bool:
+        """False when a run died while writing this file (the next run rewrites it)."""
+        return self.chunks == self.expected_chunks
 
 
 @dataclass
@@ -92,15 +132,42 @@ class ChunkIndex:
         """Remove every chunk of one document (its relative path)."""
         self.vector_store.delete(ref_doc_id=doc_id)
 
+    def files(self) -> dict[str, IndexedFile]:
+        """The manifest: per indexed path, its fingerprint and chunk counts, read from chunk metadata."""
+        seen: dict[str, tuple[str, int]] = {}
+        counts: dict[str, int] = {}
+        offset = 0
+        while True:
+            page = self.collection.get(include=["metadatas"], limit=self.max_batch, offset=offset)
+            metadatas = page["metadatas"] or []
+            for meta in metadatas:
+                path = str(meta.get(PATH, ""))
+                fingerprint = str(meta.get(FILE_FINGERPRINT, ""))
+                expected = meta.get(FILE_CHUNKS)
+                counts[path] = counts.get(path, 0) + 1
+                if seen.get(path, (fingerprint,))[0] != fingerprint:
+                    fingerprint = ""  # chunks from two versions of a file: treat it as changed
+                seen[path] = (fingerprint, expected if isinstance(expected, int) else -1)
+            if len(metadatas) < self.max_batch:
+                break
+            offset += self.max_batch
+        return {path: IndexedFile(fp, expected, counts[path]) for path, (fp, expected) in seen.items()}
 
-def open_index(persist_dir: Path, collection: str, embed_model_name: str, *, create: bool) -> ChunkIndex:
-    """Open the collection; with create=False a missing index raises IndexMissingError."""
+
+def open_index(
+    persist_dir: Path, collection: str, embed_model_name: str, *, create: bool, server: ChromaServer | None = None
+) -> ChunkIndex:
+    """Open the collection; with create=False a missing index raises IndexMissingError.
+
+    persist_dir holds the embedded Chroma, or nothing of Chroma's when `server` is given.
+    """
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
     model_id = embed_model_id(embed_model_name)
-    if not create and not (persist_dir / "chroma.sqlite3").exists():
+    if server is None and not create and not (persist_dir / "chroma.sqlite3").exists():
         raise IndexMissingError(str(persist_dir))
-    client = open_client(persist_dir)
+    where = f"the Chroma server at {server.url}" if server else str(persist_dir)
+    client = open_client(persist_dir, server)
     if create:
         # embedding_function=None: we always pass embeddings, so Chroma never fetches its ONNX model.
         chroma_collection = client.get_or_create_collection(
@@ -111,12 +178,12 @@ def open_index(persist_dir: Path, collection: str, embed_model_name: str, *, cre
         )
     else:
         if collection not in {c.name for c in client.list_collections()}:
-            raise IndexMissingError(f"{persist_dir} (collection {collection!r})")
+            raise IndexMissingError(f"{where} (collection {collection!r})")
         chroma_collection = client.get_collection(collection, embedding_function=None)
     built_with = (chroma_collection.metadata or {}).get(_EMBED_MODEL_KEY)
     if built_with and built_with != model_id:
         raise IndexMismatchError(
-            f"The index at {persist_dir} was built with {built_with}, but the config asks for {model_id}. "
+            f"The index at {where} was built with {built_with}, but the config asks for {model_id}. "
             "Run 'finbot ingest --rebuild' or set embedding.model back."
         )
     return ChunkIndex(
@@ -126,8 +193,8 @@ def open_index(persist_dir: Path, collection: str, embed_model_name: str, *, cre
     )
 
 
-def delete_collection(persist_dir: Path, collection: str) -> None:
+def delete_collection(persist_dir: Path, collection: str, server: ChromaServer | None = None) -> None:
     """Drop the collection (for --rebuild); a missing one is fine."""
-    client = open_client(persist_dir)
+    client = open_client(persist_dir, server)
     if collection in {c.name for c in client.list_collections()}:
         client.delete_collection(collection)

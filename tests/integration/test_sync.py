@@ -1,0 +1,256 @@
+"""Incremental ingest against a real Chroma and the real model: add, change, delete, bad input, kills, locks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from bot.cli import cli
+from bot.config import load_config
+from ingest import pipeline, store
+from ingest.lock import ingest_lock
+from ingest.sources import SourceFile
+from tests.conftest import write_config
+
+pytestmark = pytest.mark.model
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write_policy(folder: Path, name: str, sections: int = 3, topic: str = "refunds") -> Path:
+    """A small Markdown policy with one chunk per section."""
+    path = folder / "policies" / f"{name}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = [f"# {name.replace('_', ' ').title()}", ""]
+    for n in range(sections):
+        body += [f"## Rule {n + 1}", "", f"Rule {n + 1} of the {topic} policy: approvals above {n + 1},000 USD.", ""]
+    path.write_text("\n".join(body))
+    return path
+
+
+def ingest(config: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--config", str(config), "ingest", *args])
+
+
+def open_index(config: Path) -> store.ChunkIndex:
+    settings = load_config(config)
+    return store.open_index(settings.index.path, settings.index.collection, settings.embedding.model, create=False)
+
+
+def snapshot(config: Path) -> dict[str, tuple[str, dict[str, object]]]:
+    """id -> (text, metadata) of every chunk in the index."""
+    got = open_index(config).collection.get(include=["documents", "metadatas"])
+    return {
+        id_: (doc or "", dict(meta or {}))
+        for id_, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
+    }
+
+
+def paths_in(config: Path) -> dict[str, int]:
+    return {path: held.chunks for path, held in open_index(config).files().items()}
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    write_policy(folder, "refunds")
+    write_policy(folder, "travel", topic="travel")
+    write_policy(folder, "close", topic="month-end close")
+    return folder
+
+
+@pytest.fixture
+def config(tmp_path: Path, corpus: Path) -> Path:
+    return write_config(tmp_path, corpus)
+
+
+def test_a_rerun_touches_only_what_changed(config: Path, corpus: Path) -> None:
+    first = ingest(config)
+    assert first.exit_code == 0, first.output
+    assert "3 added, 0 updated, 0 unchanged, 0 deleted" in first.output
+    before = snapshot(config)
+
+    again = ingest(config)
+    assert "0 added, 0 updated, 3 unchanged, 0 deleted, 0 skipped, 0 failed; 0 chunks written" in again.output
+    assert snapshot(config) == before
+
+    write_policy(corpus, "travel", sections=5, topic="travel")  # changed: 3 -> 5 rules
+    (corpus / "policies" / "close.md").unlink()  # gone
+    write_policy(corpus, "expenses", topic="expenses")  # new
+    third = ingest(config)
+    assert third.exit_code == 0, third.output
+    assert "1 added, 1 updated, 1 unchanged, 1 deleted" in third.output
+    assert paths_in(config) == {"policies/refunds.md": 3, "policies/travel.md": 5, "policies/expenses.md": 3}
+    after = snapshot(config)
+    refunds = {id_: row for id_, row in before.items() if row[1]["path"] == "policies/refunds.md"}
+    assert all(after[id_] == row for id_, row in refunds.items()), "an unchanged file was rewritten"
+
+
+def test_dry_run_prints_the_plan_and_writes_nothing(config: Path, corpus: Path) -> None:
+    assert ingest(config).exit_code == 0
+    before = snapshot(config)
+    write_policy(corpus, "expenses")
+    (corpus / "policies" / "close.md").unlink()
+    (corpus / "notes.docx").write_bytes(b"PK\x03\x04")
+
+    result = ingest(config, "--dry-run")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "add    policies/expenses.md" in lines
+    assert "delete policies/close.md" in lines
+    assert "skip   notes.docx" in lines
+    assert "1 to add, 0 to update, 2 unchanged, 1 to delete, 1 skipped" in result.output
+    assert snapshot(config) == before
+
+
+def test_dry_run_before_any_ingest_creates_nothing(config: Path, tmp_path: Path) -> None:
+    result = ingest(config, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "3 to add" in result.output
+    assert not (tmp_path / "index" / "chroma.sqlite3").exists()
+
+
+BAD_FILES = {
+    "invalid YAML": ("metrics/arr.yaml", b"metrics:\n  - name: arr\n    label: ARR: annual\n", "line 3"),
+    "empty": ("policies/refunds.md", b"  \n\n", "is empty; add content or delete the file"),
+    "binary": ("policies/refunds.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "looks binary"),
+    "not UTF-8": ("policies/refunds.md", b"# Refunds\n\nCaf\xe9 expenses\n", "line 3: not valid UTF-8"),
+    "oversized": ("policies/refunds.md", b"# Refunds\n\n" + b"All refunds need a ticket.\n" * 2000, "over the 0.01 MB"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FILES)
+def test_a_bad_file_is_named_and_keeps_its_old_chunks(tmp_path: Path, corpus: Path, case: str) -> None:
+    rel, data, message = BAD_FILES[case]
+    good = corpus / "metrics" / "arr.yaml"
+    good.parent.mkdir()
+    good.write_text("metrics:\n  - name: arr\n    label: ARR\n    description: Annual recurring revenue.\n")
+    config = write_config(tmp_path, corpus)
+    config.write_text(config.read_text().replace("corpus:\n", "corpus:\n  max_file_mb: 0.01\n"))
+    assert ingest(config).exit_code == 0
+    before = snapshot(config)
+
+    (corpus / rel).write_bytes(data)
+    write_policy(corpus, "expenses")  # the run goes on with the other files
+    result = ingest(config)
+
+    assert result.exit_code == 1
+    error_lines = [line for line in result.output.splitlines() if line.startswith("error: ")]
+    assert len(error_lines) == 1 and rel in error_lines[0] and message in error_lines[0], result.output
+    assert "1 added, 0 updated, 3 unchanged, 0 deleted, 0 skipped, 1 failed" in result.output
+    after = snapshot(config)
+    assert {id_: row for id_, row in after.items() if row[1]["path"] == rel} == {
+        id_: row for id_, row in before.items() if row[1]["path"] == rel
+    }
+    assert "policies/expenses.md" in paths_in(config)
+
+
+def test_an_empty_corpus_folder_does_not_wipe_the_index(config: Path, corpus: Path) -> None:
+    assert ingest(config).exit_code == 0
+    for path in (corpus / "policies").iterdir():
+        path.unlink()
+    result = ingest(config)
+    assert result.exit_code == 1
+    assert "refusing to delete them all" in result.output
+    assert len(paths_in(config)) == 3
+
+
+def test_a_half_written_file_is_rewritten_whole(config: Path, corpus: Path) -> None:
+    """What a run killed between two writes of one file leaves behind is repaired, not trusted."""
+    settings = load_config(config)
+    index = store.open_index(settings.index.path, settings.index.collection, "", create=True)
+    source = SourceFile(corpus, corpus / "policies" / "refunds.md")
+    todo = pipeline.plan([corpus], index)
+    fingerprint = next(c.fingerprint for c in todo.add if c.source == source)
+    nodes = pipeline.build_nodes(source, fingerprint)
+    pipeline.embed_nodes(nodes, store.load_embed_model())
+    index.add(nodes[:1])  # the run died after the first of three chunks
+
+    plan = pipeline.plan([corpus], index)
+    assert [c.source.rel for c in plan.update] == ["policies/refunds.md"]
+    assert ingest(config).exit_code == 0
+    assert paths_in(config) == {"policies/refunds.md": 3, "policies/travel.md": 3, "policies/close.md": 3}
+
+
+def test_links_out_of_the_corpus_are_not_followed(tmp_path: Path, config: Path, corpus: Path) -> None:
+    outside = tmp_path / "outside"
+    write_policy(outside, "secret_salaries")
+    (corpus / "salaries.md").symlink_to(outside / "policies" / "secret_salaries.md")
+    (corpus / "private").symlink_to(outside / "policies", target_is_directory=True)
+    (corpus / "refunds_link.md").symlink_to(corpus / "policies" / "refunds.md")  # inside: followed
+    (corpus / "policies_again").symlink_to(corpus / "policies", target_is_directory=True)  # inside: not walked twice
+
+    result = ingest(config)
+    assert result.exit_code == 0, result.output
+    assert set(paths_in(config)) == {
+        "policies/refunds.md", "policies/travel.md", "policies/close.md", "refunds_link.md"
+    }
+    assert "2 skipped" in result.output
+
+
+def test_a_second_ingest_exits_with_a_clear_message(config: Path, tmp_path: Path) -> None:
+    with ingest_lock(tmp_path / "index"):
+        result = ingest(config)
+    assert result.exit_code == 1
+    assert "Another 'finbot ingest' (pid " in result.output
+    assert "pass --wait" in result.output
+    assert ingest(config).exit_code == 0  # the lock went with its holder
+
+
+def finbot(config: Path, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "--config", str(config), *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
+    )
+
+
+def test_wait_queues_behind_the_running_ingest(config: Path, tmp_path: Path) -> None:
+    with ingest_lock(tmp_path / "index"):
+        waiting = finbot(config, "ingest", "--wait")
+        with pytest.raises(subprocess.TimeoutExpired):
+            waiting.wait(timeout=3)  # still blocked while we hold the lock
+    out, err = waiting.communicate(timeout=300)
+    assert waiting.returncode == 0, err
+    assert "3 added" in out
+
+
+def test_a_killed_run_converges_to_a_clean_run(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    for n in range(40):
+        write_policy(corpus, f"policy_{n:02d}", sections=20, topic=f"topic {n}")  # 800 chunks: several write groups
+    (tmp_path / "killed").mkdir()
+    (tmp_path / "clean").mkdir()
+    killed = write_config(tmp_path / "killed", corpus)
+    clean = write_config(tmp_path / "clean", corpus)
+
+    run = finbot(killed, "ingest")
+    assert run.stderr is not None
+    line = run.stderr.readline()  # the first "k/40 files done" line: one write group is in
+    while line and "files done" not in line:
+        line = run.stderr.readline()
+    assert "files done" in line, "the ingest ended before writing anything"
+    run.send_signal(signal.SIGKILL)
+    run.wait(timeout=30)
+    assert run.returncode == -signal.SIGKILL
+    partial = paths_in(killed)
+    assert 0 < len(partial) < 40
+
+    resumed = ingest(killed)
+    assert resumed.exit_code == 0, resumed.output
+    assert ingest(clean).exit_code == 0
+    assert snapshot(killed) == snapshot(clean)
+    assert sum(paths_in(killed).values()) == 800
+
+
+def test_rebuild_starts_from_scratch(config: Path) -> None:
+    assert ingest(config).exit_code == 0
+    result = ingest(config, "--rebuild")
+    assert result.exit_code == 0, result.output
+    assert "3 added, 0 updated, 0 unchanged" in result.output
