@@ -80,6 +80,9 @@ class ChromaServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    def __str__(self) -> str:
+        return f"the Chroma server at {self.url}"
+
 
 def open_client(persist_dir: Path, server: ChromaServer | None = None) -> ClientAPI:
     """The embedded PersistentClient in persist_dir, or an HttpClient when a server is given."""
@@ -166,7 +169,7 @@ def open_index(
     model_id = embed_model_id(embed_model_name)
     if server is None and not create and not (persist_dir / "chroma.sqlite3").exists():
         raise IndexMissingError(str(persist_dir))
-    where = f"the Chroma server at {server.url}" if server else str(persist_dir)
+    where = str(server or persist_dir)
     client = open_client(persist_dir, server)
     if create:
         # embedding_function=None: we always pass embeddings, so Chroma never fetches its ONNX model.
