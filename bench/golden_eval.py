@@ -34,7 +34,8 @@ def build_index(config: Config) -> None:
     index = store.open_index(config.index.path, config.index.collection, config.embedding.model, create=True)
     embed_model = store.load_embed_model(config.embedding.model, config.embedding.batch_size)
     report = pipeline.run(config.corpus.paths, index, embed_model)
-    print(f"indexed {report.indexed} files, {report.chunks} chunks in {report.seconds:.1f} s", file=sys.stderr)
+    files = report.added + report.updated
+    print(f"indexed {files} files, {report.chunks} chunks in {report.seconds:.1f} s", file=sys.stderr)
 
 
 class FloorTimer:
