@@ -83,7 +83,7 @@ def fingerprint(source: SourceFile, max_bytes: int, extra: str = "") -> str:
         if size > max_bytes:
             raise DocumentError(
                 source.path,
-                f"is {size / 1_000_000:.1f} MB, over the {max_bytes / 1_000_000:g} MB limit "
+                f"is {_megabytes(size)}, over the {_megabytes(max_bytes)} limit "
                 "(corpus.max_file_mb); split the file or raise the limit",
             )
         data = source.path.read_bytes()
@@ -94,3 +94,7 @@ def fingerprint(source: SourceFile, max_bytes: int, extra: str = "") -> str:
     digest = hashlib.sha256(data)
     digest.update(f"\0{CHUNKER_VERSION}\0{extra}".encode())
     return digest.hexdigest()
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1_000_000:.6g} MB"

@@ -121,7 +121,11 @@ BAD_FILES = {
     "empty": ("policies/refunds.md", b"  \n\n", "is empty; add content or delete the file"),
     "binary": ("policies/refunds.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "looks binary"),
     "not UTF-8": ("policies/refunds.md", b"# Refunds\n\nCaf\xe9 expenses\n", "line 3: not valid UTF-8"),
-    "oversized": ("policies/refunds.md", b"# Refunds\n\n" + b"All refunds need a ticket.\n" * 2000, "over the 0.01 MB"),
+    "oversized": (
+        "policies/refunds.md",
+        b"# Refunds\n\n" + b"All refunds need a ticket.\n" * 2000,
+        "is 0.054011 MB, over the 0.01 MB limit (corpus.max_file_mb); split the file or raise the limit",
+    ),
 }
 
 
