@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.answer import MAX_QUESTION_CHARS
 from bot.errors import USER_ERRORS
 
 if TYPE_CHECKING:
+    from slack_bolt.async_app import AsyncApp
+
     from bot.answer import Answerer
 
 
@@ -49,8 +51,11 @@ class Health(BaseModel):
     chunks: int
 
 
-def create_api(answerer: Answerer) -> FastAPI:
+def create_api(answerer: Answerer, slack_app: AsyncApp | None = None) -> FastAPI:
+    """The API; with `slack_app`, Slack's events, slash commands and button clicks arrive at /slack/events."""
     app = FastAPI(title="finbot", summary="Answers finance questions from your documents, citing the source.")
+    if slack_app is not None:
+        mount_slack(app, slack_app)
 
     # Plain `def` routes: FastAPI runs them in its thread pool, so embedding never blocks the event loop.
     @app.post("/v1/ask", response_model=AskResponse)
@@ -67,3 +72,14 @@ def create_api(answerer: Answerer) -> FastAPI:
         return Health(status="ok", chunks=answerer.chunks.count())
 
     return app
+
+
+def mount_slack(app: FastAPI, slack_app: AsyncApp) -> None:
+    from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+
+    handler = AsyncSlackRequestHandler(slack_app)
+
+    # async, unlike /v1/ask: bolt verifies and acknowledges on the event loop, then answers in worker threads.
+    @app.post("/slack/events", include_in_schema=False)
+    async def slack_events(request: Request) -> Response:
+        return await handler.handle(request)

@@ -5,17 +5,21 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
 from bot.config import Config, load_config
-from bot.errors import USER_ERRORS, QuestionError
+from bot.errors import USER_ERRORS, ConfigError, QuestionError
 
 if TYPE_CHECKING:
+    from slack_bolt.async_app import AsyncApp
+
+    from bot.answer import Answerer
     from ingest import store
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
@@ -48,7 +52,8 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
     Typical use:
       finbot ingest                        # index the folders in corpus.paths
       finbot ask "How is NRR calculated?"  # answer with numbered sources
-      finbot serve                         # HTTP API on http.host:http.port
+      finbot serve                         # HTTP API on http.host:http.port (+ Slack with tokens)
+      finbot slack --socket                # Slack over Socket Mode, no public URL needed
     """
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
@@ -237,14 +242,107 @@ def eval_command(
 @click.option("--port", type=click.IntRange(0, 65535), help="Port to listen on. [default: http.port]")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Serve the HTTP API: POST /v1/ask, GET /healthz, docs at /docs."""
+    """Serve the HTTP API: POST /v1/ask, GET /healthz, docs at /docs.
+
+    With SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET in the environment it also answers Slack at
+    POST /slack/events (events, the /finbot command, feedback buttons); see the README's Slack section.
+    """
     import uvicorn
 
     from bot.answer import load_answerer
     from bot.api import create_api
 
     config = _config(ctx)
+    bot_token, signing_secret = _slack_secrets()
+    if bool(bot_token) != bool(signing_secret):  # checked before the slow model load
+        missing = "SLACK_SIGNING_SECRET" if bot_token else "SLACK_BOT_TOKEN"
+        raise ConfigError(f"{missing} is not set. Export both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or neither.")
     answerer = load_answerer(config)
     host, port = host or config.http.host, config.http.port if port is None else port
+    slack_app = _slack_app(config, answerer, bot_token, signing_secret) if bot_token else None
     click.echo(f"finbot: serving {answerer.chunks.count()} chunks on http://{host}:{port} (docs at /docs)", err=True)
-    uvicorn.run(create_api(answerer), host=host, port=port, log_level="info" if ctx.obj["verbose"] else "warning")
+    if slack_app:
+        slack = f"answering Slack at http://{host}:{port}/slack/events"
+    else:
+        slack = "Slack is off (export SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to answer in Slack)"
+    click.echo(f"finbot: {slack}", err=True)
+    app = create_api(answerer, slack_app)
+    uvicorn.run(app, host=host, port=port, log_level="info" if ctx.obj["verbose"] else "warning")
+
+
+@cli.command("slack")
+@click.option("--socket", is_flag=True, help="Connect to Slack over Socket Mode (needs SLACK_APP_TOKEN).")
+@click.pass_context
+def slack_command(ctx: click.Context, socket: bool) -> None:
+    """Answer in Slack over Socket Mode, for workspaces without a public URL.
+
+    \b
+    Needs SLACK_BOT_TOKEN (xoxb-...) and SLACK_APP_TOKEN (xapp-..., with connections:write) in the
+    environment. With a public URL, use `finbot serve` instead: it answers Slack at POST /slack/events.
+    """
+    import asyncio
+
+    from bot.answer import load_answerer
+    from bot.slack.socket import run_socket_mode
+
+    if not socket:
+        raise click.UsageError(
+            "HTTP mode runs inside 'finbot serve' (POST /slack/events). Pass --socket for Socket Mode."
+        )
+    bot_token, _ = _slack_secrets()
+    app_token = os.environ.get("SLACK_APP_TOKEN", "")
+    if not app_token.startswith("xapp-"):
+        problem = "is not set" if not app_token else "does not look like an app-level token (xapp-...)"
+        raise ConfigError(
+            f"SLACK_APP_TOKEN {problem}. Socket Mode needs an app-level token with the connections:write scope: "
+            "create one under Basic Information > App-Level Tokens in your Slack app's settings, then "
+            "export SLACK_APP_TOKEN=xapp-..."
+        )
+    if not bot_token:
+        raise ConfigError("SLACK_BOT_TOKEN is not set. Export the bot token (xoxb-...) from OAuth & Permissions.")
+    config = _config(ctx)
+    answerer = load_answerer(config)
+    app = _slack_app(config, answerer, bot_token, signing_secret=None)
+    click.echo(f"finbot: answering in Slack over Socket Mode from {answerer.chunks.count()} chunks", err=True)
+    asyncio.run(run_socket_mode(app, app_token))
+
+
+@cli.group()
+def feedback() -> None:
+    """The thumbs up/down people gave finbot's Slack answers (stored in slack.feedback_db)."""
+
+
+@feedback.command("export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("-o", "--output", type=_FILE, help="Write to this file. [default: stdout]")
+@click.pass_context
+def feedback_export(ctx: click.Context, fmt: Literal["jsonl", "csv"], output: Path | None) -> None:
+    """Write every vote with its question, answer, sources and comment.
+
+    Each row carries golden-set fields (question, answerable, expected_sources) pre-filled from the vote:
+    a thumbs-up on an answer makes the sources it quoted the expected ones; thumbs-downs are left for a
+    reviewer, with the comment as the hint. See the README's Slack section.
+    """
+    from bot.slack.feedback import FeedbackStore, write_export
+
+    store = FeedbackStore.open_existing(_config(ctx).slack.feedback_db)
+    records = store.feedback()
+    if output:
+        with output.open("w", encoding="utf-8", newline="") as out:
+            write_export(records, fmt, out)
+        click.echo(f"Wrote {len(records)} votes to {output}.", err=True)
+    else:
+        write_export(records, fmt, sys.stdout)
+
+
+def _slack_secrets() -> tuple[str, str]:
+    """SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET from the environment (never from the config file)."""
+    return os.environ.get("SLACK_BOT_TOKEN", ""), os.environ.get("SLACK_SIGNING_SECRET", "")
+
+
+def _slack_app(config: Config, answerer: Answerer, bot_token: str, signing_secret: str | None) -> AsyncApp:
+    from bot.slack.app import create_slack_app
+    from bot.slack.feedback import FeedbackStore
+
+    store = FeedbackStore(config.slack.feedback_db)
+    return create_slack_app(answerer, config.slack, token=bot_token, signing_secret=signing_secret, store=store)

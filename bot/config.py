@@ -5,11 +5,12 @@ Loaded once by the CLI and passed down; nothing reads the environment anywhere e
 
 from __future__ import annotations
 
+import string
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -62,6 +63,39 @@ class Retrieval(Section):
     min_score: float = Field(0.35, ge=-1.0, le=1.0)
 
 
+class Slack(Section):
+    # Where the Web API client sends calls; point it at a local fake for tests or at a staging proxy.
+    api_base_url: str = "https://slack.com/api/"
+    # A web link for a cited source, with {path}, {start_line}, {end_line}; "" cites in plain text.
+    source_url_template: str = ""
+    slash_ephemeral: bool = True
+    feedback_db: Path = Path(".finbot/feedback.sqlite3")
+    # Channel ids the bot answers in (DMs are always answered); empty = every channel it is invited to.
+    channels: list[str] = Field(default_factory=list)
+    # Questions one user may ask per window; 0 = no limit.
+    rate_limit_per_user: int = Field(10, ge=0)
+    rate_limit_window_seconds: int = Field(60, gt=0)
+
+    @field_validator("api_base_url")
+    @classmethod
+    def ends_with_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("source_url_template")
+    @classmethod
+    def known_placeholders(cls, value: str) -> str:
+        try:
+            fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        except ValueError as exc:
+            raise ValueError(f"{exc}; write a literal brace as {{{{ or }}}}") from None
+        unknown = sorted(fields - {"path", "start_line", "end_line"})
+        if unknown:
+            raise ValueError(f"unknown placeholder {{{unknown[0]}}}; use {{path}}, {{start_line}}, {{end_line}}")
+        return value
+
+
 class Eval(Section):
     golden: Path = Path("golden/questions.yaml")
     # `finbot eval` exits 1 when an overall figure falls below its minimum (0 = not gated).
@@ -93,6 +127,7 @@ class Config(BaseSettings):
     http: Http = Http()
     retrieval: Retrieval = Retrieval()
     eval: Eval = Eval()
+    slack: Slack = Slack()
 
     @classmethod
     def settings_customise_sources(
@@ -110,7 +145,8 @@ class Config(BaseSettings):
         corpus = self.corpus.model_copy(update={"paths": [base / p for p in self.corpus.paths]})
         index = self.index.model_copy(update={"path": base / self.index.path})
         evaluation = self.eval.model_copy(update={"golden": base / self.eval.golden})
-        return self.model_copy(update={"corpus": corpus, "index": index, "eval": evaluation})
+        slack = self.slack.model_copy(update={"feedback_db": base / self.slack.feedback_db})
+        return self.model_copy(update={"corpus": corpus, "index": index, "eval": evaluation, "slack": slack})
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -155,4 +191,5 @@ def _field_name(loc: tuple[int | str, ...]) -> str:
 def _friendly(err: Any) -> str:
     if err["type"] == "extra_forbidden":
         return "unknown key; check its spelling against config.yaml"
-    return str(err["msg"]).replace("Input should be", "must be").replace("Value should", "must")
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return message.replace("Input should be", "must be").replace("Value should", "must")

@@ -1,0 +1,242 @@
+"""The Slack feedback store: every posted answer and every vote on it, in one SQLite file (WAL mode).
+
+Answers are stored when posted, so a later click finds the question, answer and sources by answer id,
+and so a thread's earlier turns can be found for follow-ups. `finbot feedback export` reads it back.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TextIO
+
+from bot.errors import FinbotError
+
+if TYPE_CHECKING:
+    from bot.answer import Answer
+
+Vote = Literal["up", "down"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    id TEXT PRIMARY KEY,
+    question TEXT NOT NULL,      -- what the answerer was asked (a follow-up carries its thread's context)
+    asked TEXT NOT NULL,         -- the user's own words
+    answer TEXT NOT NULL,
+    abstained INTEGER NOT NULL,
+    sources TEXT NOT NULL,       -- JSON: the `sources` list of POST /v1/ask
+    user TEXT,
+    channel TEXT,
+    thread_ts TEXT,              -- the Slack thread the answer went to; NULL for slash commands
+    answered_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS answers_by_thread ON answers (channel, thread_ts);
+CREATE TABLE IF NOT EXISTS votes (
+    answer_id TEXT NOT NULL,
+    user TEXT NOT NULL,
+    channel TEXT,
+    vote TEXT NOT NULL CHECK (vote IN ('up', 'down')),
+    comment TEXT,
+    voted_at TEXT NOT NULL,
+    PRIMARY KEY (answer_id, user)  -- one vote per person per answer; clicking again changes it
+);
+CREATE VIEW IF NOT EXISTS feedback AS
+    SELECT v.answer_id, a.question, a.asked, a.answer, a.abstained, a.sources, v.user, v.channel, v.vote,
+           v.comment, v.voted_at, a.answered_at
+    FROM votes v LEFT JOIN answers a ON a.id = v.answer_id;
+"""
+
+
+class NoFeedbackError(FinbotError):
+    """There is no feedback database to read yet."""
+
+
+@dataclass(frozen=True)
+class FeedbackRecord:
+    """One vote with the answer it is about (question and answer are None if that answer was never stored)."""
+
+    answer_id: str
+    question: str | None
+    asked: str | None
+    answer: str | None
+    abstained: bool | None
+    sources: list[dict[str, Any]]
+    user: str
+    channel: str | None
+    vote: Vote
+    comment: str | None
+    voted_at: str
+    answered_at: str | None
+
+
+class FeedbackStore:
+    """Opens (and creates) the SQLite file; one short connection per call, so threads may share the store."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")  # readers (an export) never block the bot's writes
+            db.executescript(SCHEMA)
+
+    @classmethod
+    def open_existing(cls, path: Path) -> FeedbackStore:
+        if not path.exists():
+            raise NoFeedbackError(
+                f"No feedback at {path} yet: it is created when finbot first answers in Slack. "
+                "Check slack.feedback_db in the config."
+            )
+        return cls(path)
+
+    def save_answer(
+        self, answer: Answer, *, asked: str, user: str | None, channel: str | None, thread_ts: str | None
+    ) -> None:
+        sources = json.dumps(answer.to_dict()["sources"], ensure_ascii=False)
+        with self._connect() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (answer.id, answer.question, asked, answer.text, answer.abstained, sources, user, channel,
+                 thread_ts, _now()),
+            )
+
+    def thread_turns(self, channel: str, thread_ts: str) -> list[str]:
+        """The user's words of every question answered in this thread, oldest first ([] if none)."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT asked FROM answers WHERE channel = ? AND thread_ts = ? ORDER BY answered_at, rowid",
+                (channel, thread_ts),
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def save_vote(self, answer_id: str, user: str, channel: str | None, vote: Vote) -> bool:
+        """Record (or change) `user`'s vote; False when the answer id is unknown (stored all the same)."""
+        with self._connect() as db:
+            db.execute(
+                """INSERT INTO votes (answer_id, user, channel, vote, voted_at) VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (answer_id, user) DO UPDATE SET
+                       comment = CASE WHEN vote = excluded.vote THEN comment END,
+                       vote = excluded.vote, channel = excluded.channel, voted_at = excluded.voted_at""",
+                (answer_id, user, channel, vote, _now()),
+            )
+            known = db.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)).fetchone()
+        return known is not None
+
+    def save_comment(self, answer_id: str, user: str, channel: str | None, comment: str) -> None:
+        """The "what was wrong?" text, on the user's thumbs-down for that answer."""
+        with self._connect() as db:
+            db.execute(
+                """INSERT INTO votes (answer_id, user, channel, vote, comment, voted_at) VALUES (?, ?, ?, 'down', ?, ?)
+                   ON CONFLICT (answer_id, user) DO UPDATE SET vote = 'down', comment = excluded.comment""",
+                (answer_id, user, channel, comment, _now()),
+            )
+
+    def feedback(self) -> list[FeedbackRecord]:
+        """Every vote with its answer, oldest first."""
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM feedback ORDER BY voted_at, answer_id, user").fetchall()
+        return [
+            FeedbackRecord(
+                answer_id=row["answer_id"], question=row["question"], asked=row["asked"], answer=row["answer"],
+                abstained=None if row["abstained"] is None else bool(row["abstained"]),
+                sources=json.loads(row["sources"] or "[]"), user=row["user"], channel=row["channel"],
+                vote=row["vote"], comment=row["comment"], voted_at=row["voted_at"], answered_at=row["answered_at"],
+            )
+            for row in rows
+        ]
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=10)
+        db.row_factory = sqlite3.Row
+        try:
+            with db:  # commit, or roll back on error
+                yield db
+        finally:
+            db.close()
+
+
+def to_export(record: FeedbackRecord) -> dict[str, Any]:
+    """One exported row, with golden-set fields pre-filled where the vote allows it.
+
+    A thumbs-up on an answer says its quoted sources ([n] in the text) answer the question, so they become
+    `expected_sources`; a thumbs-up on an abstention says the documents don't cover it (`answerable: false`).
+    A thumbs-down leaves both for a reviewer (`answerable: null`), with the comment as the hint.
+    """
+    cited = [str(s.get("path")) for s in record.sources]
+    quoted = _quoted_paths(record.answer or "", record.sources)
+    if record.vote == "up" and record.abstained is not None:
+        answerable: bool | None = not record.abstained
+        expected = [] if record.abstained else quoted
+    else:
+        answerable, expected = None, []
+    return {
+        "answer_id": record.answer_id,
+        "question": record.question,
+        "asked": record.asked,
+        "vote": record.vote,
+        "comment": record.comment,
+        "answerable": answerable,
+        "expected_sources": expected,
+        "cited_sources": cited,
+        "answer": record.answer,
+        "abstained": record.abstained,
+        "sources": record.sources,
+        "user": record.user,
+        "channel": record.channel,
+        "voted_at": record.voted_at,
+        "answered_at": record.answered_at,
+    }
+
+
+# The keys of `to_export`, in its order: the CSV header.
+EXPORT_COLUMNS = [
+    "answer_id", "question", "asked", "vote", "comment", "answerable", "expected_sources", "cited_sources",
+    "answer", "abstained", "sources", "user", "channel", "voted_at", "answered_at",
+]
+
+
+def write_export(records: list[FeedbackRecord], fmt: Literal["jsonl", "csv"], out: TextIO) -> None:
+    """JSON Lines (one object per vote), or CSV with path lists joined by "; " and `sources` as JSON."""
+    rows = [to_export(record) for record in records]
+    if fmt == "jsonl":
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: _csv_cell(key, value) for key, value in row.items()})
+
+
+def _csv_cell(key: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if key == "sources":
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "; ".join(value)
+    return str(value)
+
+
+def _quoted_paths(text: str, sources: list[dict[str, Any]]) -> list[str]:
+    """Paths of the sources whose [n] marker appears in the answer text, in marker order, without repeats."""
+    by_n = {s.get("n"): str(s.get("path")) for s in sources}
+    paths: list[str] = []
+    for n in re.findall(r"\[(\d+)\]", text):
+        path = by_n.get(int(n))
+        if path and path not in paths:
+            paths.append(path)
+    return paths
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
