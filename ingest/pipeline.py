@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ingest import store
 from ingest.errors import DocumentError, IngestError
-from ingest.loaders import LOADERS, load_document
+from ingest.loaders import LOADERS, LoadContext, build_context, load_document
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -70,11 +70,11 @@ def doc_type_of(rel: str, declared: object = None) -> str:
     return DOC_TYPE_BY_FOLDER.get(rel.split("/", 1)[0], "other")
 
 
-def build_nodes(source: SourceFile) -> list[TextNode]:
+def build_nodes(source: SourceFile, context: LoadContext | None = None) -> list[TextNode]:
     """Parse one file into nodes carrying the citation metadata (not yet embedded)."""
     from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
-    doc = load_document(source.path)
+    doc = load_document(source.path, context)
     rel = source.rel
     doc_type = doc_type_of(rel, doc.front_matter.get("doc_type"))
     nodes = []
@@ -87,6 +87,8 @@ def build_nodes(source: SourceFile) -> list[TextNode]:
             store.END_LINE: passage.end_line,
             store.DOC_TYPE: doc_type,
         }
+        if passage.page is not None:  # Chroma metadata cannot hold None
+            metadata[store.PAGE] = passage.page
         hidden = [key for key in metadata if key not in store.EMBEDDED_METADATA]
         nodes.append(
             TextNode(
@@ -118,14 +120,16 @@ def run(
     started = time.perf_counter()
     report = IngestReport()
     parsed: list[tuple[SourceFile, list[TextNode]]] = []
-    for source in discover(roots):
+    sources = discover(roots)
+    context = build_context(source.path for source in sources)
+    for source in sources:
         report.scanned += 1
         if source.path.suffix.lower() not in LOADERS:
             report.skipped.append(source.rel)
             logger.info("skipped %s (unsupported format)", source.rel)
             continue
         try:
-            parsed.append((source, build_nodes(source)))
+            parsed.append((source, build_nodes(source, context)))
         except DocumentError as exc:
             report.failed.append(exc)
             logger.error("failed %s: %s", source.rel, exc.reason)
