@@ -73,6 +73,8 @@ def pack_lines(lines: list[str], max_chars: int = MAX_CHUNK_CHARS, continued: st
     A line too long on its own is cut at sentence ends (else word ends); pieces after the first
     start with `continued` (e.g. "Model x (continued)") so each still says what it belongs to.
     """
+    if sum(len(line) + 1 for line in lines) <= max_chars + 1:
+        return ["\n".join(lines)] if lines else []
     pieces: list[str] = []
     current: list[str] = []
     size = 0

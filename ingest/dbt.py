@@ -56,6 +56,9 @@ class DbtPassages:
         self.lines = lines
         self.max_chars = max_chars
         self.doc_blocks = dict(doc_blocks)
+        # Column groups stay under half a chunk, so one column's description dominates each group's
+        # embedding (on the dev split, full 1,200-character groups lost schema questions to prose guides).
+        self.group_chars = max_chars // 2
         self.measures: dict[str, str] = {}  # measure name -> "sum(expr) in semantic model x", this file only
 
     def walk(self, root: yaml.MappingNode) -> Iterator[Passage]:
@@ -241,7 +244,7 @@ class DbtPassages:
                 group.clear()
 
         for member in members:
-            if group and _size([line for m in [*group, member] for line in m.lines()]) > self.max_chars:
+            if group and _size([line for m in [*group, member] for line in m.lines()]) > self.group_chars:
                 yield from flush()
             group.append(member)
         yield from flush()
