@@ -70,7 +70,7 @@ class DbtPassages:
                 yield from self.resources(key, value)
             elif key not in SKIPPED_KEYS:
                 other.append((key, value, key_node.start_mark.line))
-        if other:  # exposures, saved_queries, macros...: today's generic walker
+        if other:  # exposures, saved_queries, macros...: the generic walker
             yield from YamlPassages(self.lines, self.max_chars).pack(other, [], other[0][2], None)
 
     def resources(self, key: str, value: yaml.Node) -> Iterator[Passage]:
@@ -109,7 +109,7 @@ class DbtPassages:
         if tables:
             head.append("Tables: " + ", ".join(name_of(t) or "" for t in tables))
         first, last = self.span_without(node, ("tables",))
-        yield from self.passages(head, header, ["sources", name], first, last, name)
+        yield from self.passages(head, f"{header} (continued)", ["sources", name], first, last, name)
         for table in tables:
             table_name = name_of(table) or ""
             keys = ["sources", name, "tables", table_name]

@@ -355,3 +355,14 @@ def test_file_names_with_brackets_and_spaces(tmp_path: Path, name: str) -> None:
     context = build_context([path])
     passages = load_document(path, context).passages
     assert passages and all(p.start_line <= p.end_line for p in passages)
+
+
+def test_other_entries_of_a_dbt_file_keep_the_generic_walker(tmp_path: Path) -> None:
+    text = "version: 2\nmodels:\n  - name: m\n    description: M.\nexposures:\n  - name: board_pack\n    owner: fpa\n"
+    path = write(tmp_path, "mixed.yml", text)
+    passages = load_yaml(path).passages
+    assert [(p.section, p.start_line, p.end_line) for p in passages] == [
+        ("models.m", 3, 4),
+        ("exposures.board_pack", 6, 7),
+    ]
+    assert passages[1].text == "  - name: board_pack\n    owner: fpa"  # the file's own lines

@@ -304,3 +304,15 @@ def test_text_is_cut_at_paragraphs_with_exact_lines(tmp_path: Path) -> None:
     assert len(doc.passages) >= 3
     assert all(p.text.startswith("Paragraph") and p.text == cited(path, p) for p in doc.passages)
     assert all(p.section is None and p.page is None for p in doc.passages)
+
+
+def test_html_without_main_uses_the_body_and_keeps_an_articles_own_header(tmp_path: Path) -> None:
+    page = (
+        "<html><body>\n<header>Site</header>\n<article>\n<header><h1>Payout FAQ</h1></header>\n"
+        "<div>Payouts land <b>T+2</b>.<br>Weekends are skipped.</div>\n</article>\n</body></html>\n"
+    )
+    doc = load_html(write(tmp_path, "faq.htm", page))
+    assert doc.title == "Payout FAQ"
+    assert [(p.section, p.text, p.start_line) for p in doc.passages] == [
+        ("Payout FAQ", "Payouts land T+2.\nWeekends are skipped.", 5),
+    ]
