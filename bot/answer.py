@@ -36,9 +36,10 @@ class Source:
     score: float
     snippet: str
     text: str  # the whole passage, for composing; not part of the JSON
+    page: int | None = None  # PDFs: the page, cited instead of the lines of its extracted text
 
     def citation(self) -> str:
-        lines = f":{self.start_line}-{self.end_line}" if self.start_line else ""
+        lines = f" p.{self.page}" if self.page else f":{self.start_line}-{self.end_line}" if self.start_line else ""
         section = f" ({self.section})" if self.section else ""
         return f"[{self.n}] {self.path}{lines}{section}"
 
@@ -108,6 +109,7 @@ def to_source(n: int, hit: NodeWithScore) -> Source:
         score=round(cosine_similarity(hit.score), 4),
         snippet=compose.snippet(text),
         text=text,
+        page=meta.get(store.PAGE) or None,
     )
 
 

@@ -38,6 +38,7 @@ class SourceOut(BaseModel):
     end_line: int | None
     score: float
     snippet: str
+    page: int | None = None
 
 
 class AskResponse(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # all-MiniLM-L6-v2 reads 256 word pieces (about 1,000-1,200 characters of English); longer text is cut off.
@@ -17,6 +18,7 @@ class Passage:
     start_line: int  # 1-based, inclusive
     end_line: int
     title: str | None = None  # overrides the document's title (e.g. a metric's label)
+    page: int | None = None  # 1-based page of a PDF; None for documents without pages
 
 
 def trim_blank(lines: list[str], first: int, last: int) -> tuple[int, int]:
@@ -63,3 +65,41 @@ def passages_for(
         Passage("\n".join(lines[a : b + 1]), section, a + 1, b + 1, title)
         for a, b in split_range(lines, first, last, max_chars)
     ]
+
+
+def pack_lines(lines: list[str], max_chars: int = MAX_CHUNK_CHARS, continued: str = "") -> list[str]:
+    """Rendered text lines packed into pieces of at most max_chars, for text that is not a file's lines.
+
+    A line too long on its own is cut at sentence ends (else word ends); pieces after the first
+    start with `continued` (e.g. "Model x (continued)") so each still says what it belongs to.
+    """
+    if sum(len(line) + 1 for line in lines) <= max_chars + 1:
+        return ["\n".join(lines)] if lines else []
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for part in (part for line in lines for part in _cut_line(line, max_chars - len(continued) - 1)):
+        if current and size + len(part) + 1 > max_chars:
+            pieces.append("\n".join(current))
+            current, size = ([continued], len(continued) + 1) if continued else ([], 0)
+        current.append(part)
+        size += len(part) + 1
+    if current and current != [continued]:
+        pieces.append("\n".join(current))
+    return pieces
+
+
+def _cut_line(line: str, limit: int) -> list[str]:
+    if len(line) <= limit:
+        return [line]
+    units = re.split(r"(?<=[.;!?])\s+", line)  # sentences; a sentence too long on its own goes word by word
+    units = [word for unit in units for word in (unit.split(" ") if len(unit) > limit else [unit])]
+    parts: list[str] = []
+    current = ""
+    for unit in units:
+        if current and len(current) + 1 + len(unit) > limit:
+            parts.append(current)
+            current = unit
+        else:
+            current = f"{current} {unit}" if current else unit
+    return [*parts, current] if current else parts

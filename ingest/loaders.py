@@ -1,52 +1,44 @@
-"""Read one corpus file into passages that know their section and line range."""
+"""Read one corpus file into passages that know their section and line range: the loader per suffix.
+
+Markdown and YAML live here; the other formats have a module each (tabular, html, pdf, text) and dbt
+YAML is rendered by `ingest.dbt`. `load_document` is the entry point; `LOADERS` says what is supported.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ingest.chunking import MAX_CHUNK_CHARS, Passage, passages_for
+from ingest import dbt, html, pdf, tabular, text
+from ingest.chunking import MAX_CHUNK_CHARS, passages_for
+from ingest.dbt_docs import collect_doc_blocks, split_doc_blocks
+from ingest.documents import LoadContext, ParsedDocument, read_text, title_from_name
 from ingest.errors import DocumentError
+from ingest.yaml_tree import YamlPassages, describe_yaml_error, yaml_title
+
+__all__ = [
+    "LOADERS", "LoadContext", "ParsedDocument", "build_context", "describe_yaml_error", "load_document",
+    "load_markdown", "load_yaml", "read_text",
+]
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
 
-@dataclass(frozen=True)
-class ParsedDocument:
-    title: str
-    passages: list[Passage]
-    front_matter: dict[str, Any]
+def load_markdown(
+    path: Path, context: LoadContext | None = None, *, max_chars: int = MAX_CHUNK_CHARS
+) -> ParsedDocument:
+    """Split by headings; each passage's section is its heading path ("Policy > Refunds").
 
-
-def read_text(path: Path) -> str:
-    """The file as UTF-8 text, or a DocumentError that says why not."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DocumentError(path, f"cannot read file ({exc.strerror})") from exc
-    if b"\x00" in data[:8192]:
-        raise DocumentError(path, "looks binary (contains NUL bytes); remove it from the corpus or convert it to text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise DocumentError(path, f"line {line}: not valid UTF-8; re-save the file as UTF-8") from exc
-
-
-def title_from_name(path: Path) -> str:
-    return path.stem.replace("_", " ").replace("-", " ").strip().capitalize()
-
-
-def load_markdown(path: Path, max_chars: int = MAX_CHUNK_CHARS) -> ParsedDocument:
-    """Split by headings; each passage's section is its heading path ("Policy > Refunds")."""
+    dbt `{% docs name %}` blocks become passages of their own (section `docs.name`).
+    """
     lines = read_text(path).splitlines()
     front_matter, body_start = _front_matter(path, lines)
+    doc_passages, lines = split_doc_blocks(lines, max_chars)
     title = str(front_matter.get("title") or "") or None
     headings: list[tuple[int, str]] = []  # the open heading path: (level, text)
     sections: list[tuple[int, str | None]] = [(body_start, None)]  # (first line, section)
@@ -64,11 +56,12 @@ def load_markdown(path: Path, max_chars: int = MAX_CHUNK_CHARS) -> ParsedDocumen
             headings.pop()
         headings.append((level, text))
         sections.append((i, " > ".join(h for _, h in headings)))
-    passages: list[Passage] = []
+    passages = doc_passages
     for n, (first, section) in enumerate(sections):
         last = sections[n + 1][0] - 1 if n + 1 < len(sections) else len(lines) - 1
         if _has_body(lines, first, last):
             passages.extend(passages_for(lines, first, last, section, max_chars=max_chars))
+    passages.sort(key=lambda p: p.start_line)
     return ParsedDocument(title or title_from_name(path), passages, front_matter)
 
 
@@ -94,8 +87,13 @@ def _front_matter(path: Path, lines: list[str]) -> tuple[dict[str, Any], int]:
     return data, end + 1
 
 
-def load_yaml(path: Path, max_chars: int = MAX_CHUNK_CHARS) -> ParsedDocument:
-    """One passage per named item (metrics, models, columns...); section is its key path."""
+def load_yaml(
+    path: Path, context: LoadContext | None = None, *, max_chars: int = MAX_CHUNK_CHARS
+) -> ParsedDocument:
+    """dbt YAML rendered by meaning (`ingest.dbt`); any other YAML one passage per named item.
+
+    Either way a passage's section is its key path (`models.rpt_payouts.columns.arrival_date`).
+    """
     text = read_text(path)
     try:
         root = yaml.compose(text)
@@ -105,124 +103,36 @@ def load_yaml(path: Path, max_chars: int = MAX_CHUNK_CHARS) -> ParsedDocument:
     if root is None:
         return ParsedDocument(title_from_name(path), [], {})
     lines = text.splitlines()
-    passages = list(_YamlPassages(lines, max_chars).walk(root, []))
-    return ParsedDocument(_yaml_title(root) or title_from_name(path), passages, {})
+    if isinstance(root, yaml.MappingNode) and dbt.is_dbt(root):
+        doc_blocks = context.doc_blocks if context else {}
+        passages = list(dbt.DbtPassages(lines, max_chars, doc_blocks).walk(root))
+    else:
+        passages = list(YamlPassages(lines, max_chars).walk(root, []))
+    return ParsedDocument(yaml_title(root) or title_from_name(path), passages, {})
 
 
-def describe_yaml_error(exc: yaml.YAMLError, offset: int = 0) -> str:
-    """"line N: problem" for a YAML error (offset shifts N, e.g. past a front-matter fence)."""
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    return f"line {mark.line + 1 + offset}: {problem}" if mark else problem
+Loader = Callable[[Path, LoadContext | None], ParsedDocument]
 
-
-def _scalar(node: yaml.Node | None) -> str | None:
-    return str(node.value) if isinstance(node, yaml.ScalarNode) else None
-
-
-def _get(node: yaml.Node, key: str) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if _scalar(k) == key:
-                child: yaml.Node = v
-                return child
-    return None
-
-
-def _yaml_title(root: yaml.Node) -> str | None:
-    return _scalar(_get(root, "title")) or _scalar(_get(root, "label"))
-
-
-class _YamlPassages:
-    """Walks a composed YAML tree: one passage per named list item, other nodes whole while small."""
-
-    def __init__(self, lines: list[str], max_chars: int) -> None:
-        self.lines = lines
-        self.max_chars = max_chars
-
-    def walk(
-        self, node: yaml.Node, keys: list[str], start: int | None = None, title: str | None = None
-    ) -> Iterator[Passage]:
-        first, last = self.span(node)
-        first = first if start is None else start
-        children = self.children(node)
-        if self.is_named_list(node):
-            for key, child, child_start in children:
-                yield from self.walk(child, [*keys, key], child_start, self.item_title(child))
-        elif not children or self.size(first, last) <= self.max_chars:
-            yield from self.emit(first, last, keys, title)
-        else:
-            yield from self.pack(children, keys, first, title)
-
-    def pack(
-        self, children: list[tuple[str, yaml.Node, int]], keys: list[str], start: int, title: str | None
-    ) -> Iterator[Passage]:
-        """Group consecutive small entries into passages; walk into named lists and large entries."""
-        run: list[tuple[str, int, int]] = []  # (key, first line, last line)
-
-        def flush() -> Iterator[Passage]:
-            if run:
-                section = [*keys, run[0][0]] if len(run) == 1 else keys
-                yield from self.emit(run[0][1], run[-1][2], section, title)
-                run.clear()
-
-        for i, (key, child, child_start) in enumerate(children):
-            first = start if i == 0 else child_start
-            _, last = self.span(child)
-            if self.is_named_list(child) or self.size(first, last) > self.max_chars:
-                yield from flush()
-                yield from self.walk(child, [*keys, key], first, title)
-                continue
-            if run and self.size(run[0][1], last) > self.max_chars:
-                yield from flush()
-            run.append((key, first, last))
-        yield from flush()
-
-    def span(self, node: yaml.Node) -> tuple[int, int]:
-        """0-based inclusive line range of a node."""
-        return node.start_mark.line, max(node.start_mark.line, self.last_line(node))
-
-    def last_line(self, node: yaml.Node) -> int:
-        # A block collection's end_mark sits at the next token, often on a later line: ask its last child.
-        if isinstance(node, yaml.CollectionNode) and node.value and not node.flow_style:
-            last = node.value[-1]
-            return self.last_line(last[1] if isinstance(last, tuple) else last)
-        mark = node.end_mark
-        return mark.line if mark.column > 0 else mark.line - 1
-
-    def size(self, first: int, last: int) -> int:
-        return sum(len(line) + 1 for line in self.lines[first : last + 1])
-
-    @staticmethod
-    def is_named_list(node: yaml.Node) -> bool:
-        """A list of mappings with `name:` keys: dbt models, columns, metrics, measures..."""
-        return isinstance(node, yaml.SequenceNode) and any(_scalar(_get(item, "name")) for item in node.value)
-
-    @staticmethod
-    def item_title(node: yaml.Node) -> str | None:
-        return _scalar(_get(node, "label")) or _scalar(_get(node, "name"))
-
-    @staticmethod
-    def children(node: yaml.Node) -> list[tuple[str, yaml.Node, int]]:
-        """(key, child, first line of the entry) for mappings and sequences."""
-        if isinstance(node, yaml.MappingNode):
-            return [(_scalar(k) or str(i), v, k.start_mark.line) for i, (k, v) in enumerate(node.value)]
-        if isinstance(node, yaml.SequenceNode):
-            return [(_scalar(_get(v, "name")) or str(i), v, v.start_mark.line) for i, v in enumerate(node.value)]
-        return []
-
-    def emit(self, first: int, last: int, keys: list[str], title: str | None) -> Iterator[Passage]:
-        yield from passages_for(self.lines, first, last, ".".join(keys) or None, title, self.max_chars)
-
-
-LOADERS: dict[str, Callable[[Path], ParsedDocument]] = {
+LOADERS: dict[str, Loader] = {
     ".md": load_markdown,
     ".markdown": load_markdown,
     ".yaml": load_yaml,
     ".yml": load_yaml,
+    ".json": tabular.load_json,
+    ".csv": tabular.load_csv,
+    ".tsv": tabular.load_csv,
+    ".html": html.load_html,
+    ".htm": html.load_html,
+    ".pdf": pdf.load_pdf,
+    ".txt": text.load_text,
 }
 
 
-def load_document(path: Path) -> ParsedDocument:
+def build_context(paths: Iterable[Path]) -> LoadContext:
+    """What loaders need to know about the whole corpus (dbt docs blocks), gathered once per run."""
+    return LoadContext(doc_blocks=collect_doc_blocks(paths))
+
+
+def load_document(path: Path, context: LoadContext | None = None) -> ParsedDocument:
     """Parse a file with the loader for its suffix (the caller checks `LOADERS` first)."""
-    return LOADERS[path.suffix.lower()](path)
+    return LOADERS[path.suffix.lower()](path, context)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ingest import store
 from ingest.errors import DocumentError, IngestError
-from ingest.loaders import LOADERS, load_document
+from ingest.loaders import LOADERS, LoadContext, build_context, load_document
 from ingest.sources import SourceFile, discover
 from ingest.sync import Plan, make_plan
 
@@ -65,7 +65,9 @@ def plan(roots: Sequence[Path], index: store.ChunkIndex | None, max_bytes: int =
             f"Found no files under {folders}, but the index holds {len(indexed)}; refusing to delete them all. "
             "Check the folder (an unmounted volume?), or run 'finbot ingest --rebuild' to empty the index."
         )
-    todo = make_plan(discovery.files, indexed, frozenset(LOADERS), max_bytes)
+    # dbt `{% docs %}` blocks, corpus-wide: a YAML file's chunks (and fingerprint) include the ones it references.
+    context = build_context(source.path for source in discovery.files)
+    todo = make_plan(discovery.files, indexed, frozenset(LOADERS), max_bytes, context)
     todo.scanned += len(discovery.skipped)
     todo.skipped += discovery.skipped
     return todo
@@ -77,11 +79,11 @@ def doc_type_of(rel: str, declared: object = None) -> str:
     return DOC_TYPE_BY_FOLDER.get(rel.split("/", 1)[0], "other")
 
 
-def build_nodes(source: SourceFile, fingerprint: str = "") -> list[TextNode]:
+def build_nodes(source: SourceFile, context: LoadContext | None = None, fingerprint: str = "") -> list[TextNode]:
     """Parse one file into nodes carrying the citation and sync metadata (not yet embedded)."""
     from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
-    doc = load_document(source.path)
+    doc = load_document(source.path, context)
     if not doc.passages:
         raise DocumentError(source.path, "has no text to index; add content or delete the file")
     rel = source.rel
@@ -98,6 +100,8 @@ def build_nodes(source: SourceFile, fingerprint: str = "") -> list[TextNode]:
             store.FILE_FINGERPRINT: fingerprint,
             store.FILE_CHUNKS: len(doc.passages),
         }
+        if passage.page is not None:  # Chroma metadata cannot hold None
+            metadata[store.PAGE] = passage.page
         hidden = [key for key in metadata if key not in store.EMBEDDED_METADATA]
         nodes.append(
             TextNode(
@@ -165,7 +169,7 @@ def apply(
 
     for change in todo.changes:
         try:
-            batch.append((change.source, build_nodes(change.source, change.fingerprint)))
+            batch.append((change.source, build_nodes(change.source, todo.context, change.fingerprint)))
         except DocumentError as exc:
             report.failed.append(exc)
             logger.error("failed %s: %s", change.source.rel, exc.reason)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.chunking import MAX_CHUNK_CHARS
+from ingest.dbt_docs import DOC_REF
 from ingest.errors import DocumentError, IngestError
 
 logger = logging.getLogger(__name__)
@@ -76,8 +77,12 @@ def _walk(root: Path) -> Iterator[Path]:
                 yield base / name
 
 
-def fingerprint(source: SourceFile, max_bytes: int, extra: str = "") -> str:
-    """sha256 of the file's bytes (plus the chunker version and `extra`), after the size checks."""
+def fingerprint(source: SourceFile, max_bytes: int, doc_blocks: Mapping[str, str] | None = None) -> str:
+    """sha256 of what the file's chunks are made of, after the size checks.
+
+    That is its bytes, the chunker version, and the text of the dbt docs blocks it references with
+    `{{ doc('name') }}`: editing a docs block re-indexes the YAML files that quote it.
+    """
     try:
         size = source.path.stat().st_size
         if size > max_bytes:
@@ -92,7 +97,10 @@ def fingerprint(source: SourceFile, max_bytes: int, extra: str = "") -> str:
     if not data.strip():
         raise DocumentError(source.path, "is empty; add content or delete the file")
     digest = hashlib.sha256(data)
-    digest.update(f"\0{CHUNKER_VERSION}\0{extra}".encode())
+    digest.update(f"\0{CHUNKER_VERSION}".encode())
+    if doc_blocks and b"doc(" in data:
+        for name in sorted(set(DOC_REF.findall(data.decode("utf-8", "replace")))):
+            digest.update(f"\0{name}\0{doc_blocks.get(name, '')}".encode())
     return digest.hexdigest()
 
 

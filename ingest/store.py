@@ -30,6 +30,7 @@ TITLE = "title"
 SECTION = "section"  # heading path ("Refunds > Annual plans") or YAML key path ("metrics.arr")
 START_LINE = "start_line"  # 1-based, inclusive
 END_LINE = "end_line"
+PAGE = "page"  # 1-based page of a PDF; absent for documents without pages
 DOC_TYPE = "doc_type"  # metric | report | policy | other
 DOC_TYPES = ("metric", "report", "policy", "other")
 # The sync manifest lives in the chunks themselves, so it can never disagree with them (and works the

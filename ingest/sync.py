@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ingest.documents import LoadContext
 from ingest.errors import DocumentError
 from ingest.sources import SourceFile, fingerprint
 from ingest.store import IndexedFile
@@ -27,6 +28,7 @@ class Plan:
     skipped: list[str] = field(default_factory=list)  # unsupported format, or a link out of the corpus
     failed: list[DocumentError] = field(default_factory=list)  # unreadable, empty, too large: old chunks stay
     scanned: int = 0
+    context: LoadContext = field(default_factory=LoadContext)  # what loaders may know of the whole corpus
 
     @property
     def changes(self) -> list[Change]:
@@ -42,14 +44,11 @@ def make_plan(
     indexed: Mapping[str, IndexedFile],
     supported: frozenset[str],
     max_bytes: int,
-    extra_fingerprint: Mapping[str, str] | None = None,
+    context: LoadContext | None = None,
 ) -> Plan:
-    """Decide, per file, add / update / unchanged / delete / skip / fail. Reads files, writes nothing.
-
-    `extra_fingerprint` maps a path to text that also decides whether it changed (e.g. the dbt docs
-    blocks it references).
-    """
-    plan = Plan(scanned=len(sources))
+    """Decide, per file, add / update / unchanged / delete / skip / fail. Reads files, writes nothing."""
+    context = context or LoadContext()
+    plan = Plan(scanned=len(sources), context=context)
     seen: dict[str, SourceFile] = {}
     for source in sources:
         rel = source.rel
@@ -64,7 +63,7 @@ def make_plan(
             continue
         seen[rel] = source
         try:
-            digest = fingerprint(source, max_bytes, (extra_fingerprint or {}).get(rel, ""))
+            digest = fingerprint(source, max_bytes, context.doc_blocks)
         except DocumentError as exc:
             plan.failed.append(exc)
             continue

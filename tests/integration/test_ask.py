@@ -12,7 +12,7 @@ from tests.conftest import CORPUS, write_config
 
 pytestmark = pytest.mark.model
 
-SOURCE_KEYS = {"n", "path", "section", "start_line", "end_line", "score", "snippet"}
+SOURCE_KEYS = {"n", "path", "section", "start_line", "end_line", "page", "score", "snippet"}
 
 QUESTIONS = [
     ("How is ARR calculated?", "metrics/mrr.yaml"),
@@ -20,13 +20,9 @@ QUESTIONS = [
     ("Which column of the payouts report is the arrival date?", "reports/rpt_payout_reconciliation.yaml"),
     ("How do we recognise revenue on annual prepaid plans?", "policies/revenue_recognition.md"),
     ("over how many years are sales commissions amortized?", "policies/capitalized_commissions.md"),
-    pytest.param(
-        "what's the formula for DSO",
-        "metrics/receivables.yaml",
-        # The invoicing policy's "DSO and collection monitoring" section outranks the metric's definition
-        # under pure vector search; metric-aware lookup (issue 5) is meant to fix this.
-        marks=pytest.mark.xfail(strict=True, reason="vector-only retrieval ranks the policy above the metric"),
-    ),
+    # Was an xfail under raw-YAML chunks (the invoicing policy outranked the metric); the rendered metric
+    # chunk ("Metric dso: Days sales outstanding (DSO) ... Expression: ...") now ranks first.
+    ("what's the formula for DSO", "metrics/receivables.yaml"),
 ]
 
 
@@ -47,6 +43,7 @@ def assert_answer_shape(body: dict) -> None:  # type: ignore[type-arg]
         assert isinstance(source["score"], float)
         assert source["section"] is None or isinstance(source["section"], str)
         assert isinstance(source["start_line"], int) and source["start_line"] <= source["end_line"]
+        assert source["page"] is None or (source["path"].endswith(".pdf") and source["page"] >= 1)
     scores = [s["score"] for s in body["sources"]]
     assert scores == sorted(scores, reverse=True)  # rank order
 
@@ -60,12 +57,26 @@ def test_the_defining_file_is_cited_first(indexed_config: Path, question: str, e
     assert "[1]" in body["answer"]
 
 
-def test_cited_lines_hold_the_quoted_text(indexed_config: Path) -> None:
+def test_cited_lines_hold_the_item_the_answer_quotes(indexed_config: Path) -> None:
+    # Metric chunks are rendered text ("Metric arr: ..."), not raw YAML: the cited lines are the metric's own.
     body = ask_json(indexed_config, QUESTIONS[0][0])
     top = body["sources"][0]
+    assert top["section"] == "metrics.arr"
     lines = (CORPUS / top["path"]).read_text().splitlines()[top["start_line"] - 1 : top["end_line"]]
+    assert lines[0].strip() == "- name: arr"
     cited = " ".join(" ".join(lines).split())
-    assert top["snippet"].removesuffix(" …") in cited
+    assert "ARR is MRR at month end multiplied by 12" in cited
+    assert top["snippet"].startswith("Metric arr: Annual recurring revenue (ARR)")
+
+
+def test_a_pdf_is_cited_by_page(indexed_config: Path) -> None:
+    question = "what is the hotel limit per night in high-cost cities like london?"
+    body = ask_json(indexed_config, question)
+    top = body["sources"][0]
+    assert (top["path"], top["page"]) == ("policies/travel_and_expense_policy.pdf", 1)
+    assert top["section"].endswith("Booking travel")
+    result = CliRunner().invoke(cli, ["--config", str(indexed_config), "ask", question])
+    assert "[1] policies/travel_and_expense_policy.pdf p.1 (" in result.output
 
 
 def test_an_off_topic_question_abstains_and_lists_the_closest(indexed_config: Path) -> None:

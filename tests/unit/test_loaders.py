@@ -107,15 +107,27 @@ def test_front_matter_left_open_is_a_document_error(tmp_path: Path) -> None:
 
 
 def test_yaml_gives_one_passage_per_named_item_with_its_key_path(tmp_path: Path) -> None:
+    # dbt YAML (metrics:, models:) is rendered as text (tests/unit/test_dbt.py); its citations still
+    # carry the key path and the item's exact line range.
     path = write(tmp_path, "metrics.yaml", METRICS)
-    passages = load_yaml(path, max_chars=120).passages  # small enough to split the model by column
+    passages = load_yaml(path, max_chars=100).passages  # small enough to split the model by column
     by_section = {p.section: p for p in passages}
     assert {"metrics.arr", "metrics.mrr", "models.fct_payouts.columns.arrival_date"} <= set(by_section)
     arr = by_section["metrics.arr"]
     assert (arr.start_line, arr.end_line, arr.title) == (3, 6, "Annual Recurring Revenue")
     assert by_section["metrics.mrr"].end_line == 11  # the folded scalar's last line, not the next key
     column = by_section["models.fct_payouts.columns.arrival_date"]
-    assert column.text.strip().startswith("- name: arrival_date")
+    assert column.text == "Model fct_payouts, column arrival_date: When the funds land."
+    assert lines_of(path, column.start_line, column.end_line).strip().startswith("- name: arrival_date")
+
+
+def test_generic_yaml_passages_are_the_files_own_lines(tmp_path: Path) -> None:
+    text = METRICS.replace("metrics:", "kpis:").replace("models:", "tables:")  # not dbt: the generic walker
+    path = write(tmp_path, "kpis.yaml", text)
+    passages = load_yaml(path, max_chars=120).passages
+    by_section = {p.section: p for p in passages}
+    assert {"kpis.arr", "kpis.mrr", "tables.fct_payouts.columns.arrival_date"} <= set(by_section)
+    assert by_section["kpis.arr"].text.strip().startswith("- name: arr")
     for passage in passages:
         assert passage.text == lines_of(path, passage.start_line, passage.end_line)
 

@@ -60,13 +60,16 @@ def test_the_same_path_in_two_corpus_folders_is_reported(tmp_path: Path) -> None
     assert "same relative path as" in plan.failed[0].reason
 
 
-def test_the_fingerprint_follows_content_and_extra_text(tmp_path: Path) -> None:
-    source = SourceFile(tmp_path, write(tmp_path / "m.yaml", "metrics: []\n"))
-    before = fingerprint(source, 1000)
-    assert fingerprint(source, 1000) == before
-    assert fingerprint(source, 1000, extra="docs block v2") != before
-    write(source.path, "metrics: [ ]\n")
-    assert fingerprint(source, 1000) != before
+def test_the_fingerprint_follows_content_and_the_docs_blocks_it_quotes(tmp_path: Path) -> None:
+    text = "models:\n  - name: fct_arr\n    description: '{{ doc(\"arr\") }}'\n"
+    source = SourceFile(tmp_path, write(tmp_path / "m.yaml", text))
+    blocks = {"arr": "Annual recurring revenue.", "mrr": "Monthly recurring revenue."}
+    before = fingerprint(source, 1000, blocks)
+    assert fingerprint(source, 1000, blocks) == before
+    assert fingerprint(source, 1000, {**blocks, "mrr": "Edited, but not quoted here."}) == before
+    assert fingerprint(source, 1000, {**blocks, "arr": "ARR, edited."}) != before
+    write(source.path, text.replace("fct_arr", "fct_arr_v2"))
+    assert fingerprint(source, 1000, blocks) != before
 
 
 def test_hidden_files_and_folders_are_not_discovered(tmp_path: Path) -> None:
