@@ -258,3 +258,21 @@ def test_rebuild_starts_from_scratch(config: Path) -> None:
     result = ingest(config, "--rebuild")
     assert result.exit_code == 0, result.output
     assert "3 added, 0 updated, 0 unchanged" in result.output
+
+
+def test_editing_a_docs_block_reindexes_the_yaml_that_quotes_it(config: Path, corpus: Path) -> None:
+    docs = corpus / "reports" / "docs.md"
+    docs.parent.mkdir()
+    docs.write_text("# Docs\n\n{% docs arrival_date %}\nThe date the payout reaches the bank.\n{% enddocs %}\n")
+    schema = corpus / "reports" / "payouts.yml"
+    schema.write_text(
+        "models:\n  - name: rpt_payouts\n    description: Payouts.\n    columns:\n"
+        "      - name: arrival_date\n        description: '{{ doc(\"arrival_date\") }}'\n"
+    )
+    assert ingest(config).exit_code == 0
+
+    docs.write_text(docs.read_text().replace("reaches the bank", "is expected at the bank"))
+    result = ingest(config)
+    assert "0 added, 2 updated, 3 unchanged" in result.output
+    texts = [text for text, meta in snapshot(config).values() if meta["path"] == "reports/payouts.yml"]
+    assert any("is expected at the bank" in text for text in texts)
