@@ -77,10 +77,13 @@ def _config(ctx: click.Context) -> Config:
 def ingest_command(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, dry_run: bool, wait: bool) -> None:
     """Sync the index with the corpus folders (default: corpus.paths; PATHS replace them for this run).
 
-    \b
     Only new and changed files are parsed and embedded (by content hash); files gone from the
-    folders are removed from the index; unchanged files are left alone. Markdown is split by
-    headings, YAML by named item (metrics, models, columns).
+    folders are removed from the index; unchanged files are left alone.
+
+    \b
+    Formats: Markdown (by heading), YAML (dbt models, sources, seeds, metrics rendered by
+    meaning; other YAML by named item), JSON, CSV/TSV, HTML, PDF (by page) and plain text.
+    Other files are skipped and counted.
 
     A file that cannot be read or parsed, is empty, or is over corpus.max_file_mb is reported and
     keeps the chunks it had; the exit code is then 1. A run that is killed is finished by the next.
