@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest import store
+from ingest import keyword_index, store
 from ingest.errors import DocumentError, IngestError
 from ingest.loaders import LOADERS, load_document
 
@@ -112,9 +112,14 @@ def embed_nodes(nodes: Sequence[TextNode], embed_model: BaseEmbedding, progress:
 
 
 def run(
-    roots: Sequence[Path], index: store.ChunkIndex, embed_model: BaseEmbedding, *, progress: bool = False
+    roots: Sequence[Path], index: store.ChunkIndex, embed_model: BaseEmbedding, *, progress: bool = False,
+    keyword_dir: Path | None = None,
 ) -> IngestReport:
-    """Index every supported file under `roots`; a file that fails keeps its previous chunks."""
+    """Index every supported file under `roots`; a file that fails keeps its previous chunks.
+
+    When the index changed, its generation stamp moves on, and with `keyword_dir` the BM25 keyword
+    index there is rebuilt to match (readers rebuild a stale one themselves).
+    """
     started = time.perf_counter()
     report = IngestReport()
     parsed: list[tuple[SourceFile, list[TextNode]]] = []
@@ -138,5 +143,9 @@ def run(
         report.indexed += 1
         report.chunks += len(nodes)
         logger.info("indexed %s (%d chunks)", source.rel, len(nodes))
+    if report.indexed:
+        store.mark_changed(index)
+    if keyword_dir is not None:
+        keyword_index.load(index, keyword_dir)  # rebuilds and persists only when stale or absent
     report.seconds = time.perf_counter() - started
     return report
