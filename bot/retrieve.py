@@ -165,7 +165,8 @@ class HybridRetriever:
             kept = [(c, s) for c, s in results if filters.allows(c)]
             if len(kept) >= depth // 2 or len(results) < depth * 2:
                 return kept
-            allowed = [c.id for c in keyword.chunks if filters.allows(c)]
+            mask = keyword.mask(filters.doc_type, filters.path_prefix)
+            allowed = [keyword.chunks[int(i)].id for i in mask.nonzero()[0]]
             return self._query(question, depth, allowed) if allowed else []
         return results
 
@@ -198,8 +199,7 @@ def _bm25_search(keyword: KeywordIndex, words: list[str], depth: int, filters: F
     if not len(scores) or not scores.any():
         return []
     if filters:
-        mask = np.fromiter((filters.allows(c) for c in keyword.chunks), dtype=bool, count=len(keyword.chunks))
-        scores = np.where(mask, scores, 0.0)
+        scores = np.where(keyword.mask(filters.doc_type, filters.path_prefix), scores, 0.0)
     depth = min(depth, len(scores))
     top = np.argpartition(-scores, depth - 1)[:depth]
     top = top[np.argsort(-scores[top], kind="stable")]

@@ -83,9 +83,26 @@ class KeywordIndex:
     seconds: float = 0.0  # how long building or loading took
     loaded: bool = False  # True when read from the persisted folder, False when built from Chroma
     _positions: dict[str, int] = field(default_factory=dict, repr=False)
+    _masks: dict[tuple[str | None, str | None], np.ndarray] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._positions = {chunk.id: i for i, chunk in enumerate(self.chunks)}
+
+    def mask(self, doc_type: str | None, path_prefix: str | None) -> np.ndarray:
+        """Which chunks pass a doc_type / path-prefix filter (bool per chunk, vectorised and cached)."""
+        import numpy as np
+
+        key = (doc_type, path_prefix)
+        if key not in self._masks:
+            keep = np.ones(len(self.chunks), dtype=bool)
+            if doc_type:
+                keep &= np.array([c.doc_type for c in self.chunks]) == doc_type
+            if path_prefix:
+                keep &= np.char.startswith(np.array([c.path for c in self.chunks], dtype=str), path_prefix)
+            if len(self._masks) >= 64:  # filters are few in practice; keep memory bounded anyway
+                self._masks.clear()
+            self._masks[key] = keep
+        return self._masks[key]
 
     def position(self, chunk_id: str) -> int | None:
         return self._positions.get(chunk_id)
