@@ -63,8 +63,9 @@ class Answer:
     question: str
     text: str
     abstained: bool
-    confidence: float  # 0-1: how likely the best source answers the question; abstains below retrieval.min_confidence
     sources: list[Source]
+    # 0-1: how likely the documents answer the question; below retrieval.min_confidence the answer abstains.
+    confidence: float = 0.0
 
     def to_dict(self, explain: bool = False) -> dict[str, Any]:
         """The public JSON shape, shared by `finbot ask --json` and POST /v1/ask."""
@@ -120,7 +121,7 @@ class Answerer:
             text = compose.abstention(sources, confidence, self.min_confidence)
         else:
             text = compose.extractive(sources)
-        answer = Answer(uuid.uuid4().hex[:12], question, text, abstained, round(confidence, 4), sources)
+        answer = Answer(uuid.uuid4().hex[:12], question, text, abstained, sources, round(confidence, 4))
         logger.info(
             "answer %s in %.0f ms, confidence %.2f, abstained=%s, top=%s",
             answer.id, (time.perf_counter() - started) * 1000, confidence, abstained,

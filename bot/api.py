@@ -72,7 +72,7 @@ def create_api(answerer: Answerer) -> FastAPI:
     app = FastAPI(title="finbot", summary="Answers finance questions from your documents, citing the source.")
 
     # Plain `def` routes: FastAPI runs them in its thread pool, so embedding never blocks the event loop.
-    @app.post("/v1/ask", response_model=AskResponse, response_model_exclude_none=True)
+    @app.post("/v1/ask", response_model=AskResponse, response_model_exclude_unset=True)
     def ask(request: AskRequest) -> dict[str, Any]:
         """Answer a question from the indexed documents, with numbered sources."""
         try:

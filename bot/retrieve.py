@@ -30,6 +30,8 @@ MODES: tuple[Mode, ...] = ("vector", "bm25", "hybrid")
 RRF_K = 60
 # A glossary hit of weight 1 counts as this many first places (it names the entity outright).
 GLOSSARY_WEIGHT = 1.0
+# Weaker hits (a word most of the corpus uses, like an alias "revenue") are hints too vague to boost on.
+MIN_GLOSSARY_WEIGHT = 0.2
 # Each stage proposes this many candidates per source cited, so fusion has something to reorder.
 CANDIDATES_PER_SOURCE = 4
 MIN_CANDIDATES = 20
@@ -124,7 +126,7 @@ class HybridRetriever:
         keyword, glossary = self.current()
         filters = filters or Filters()
         hits = glossary.match(question) if self.use_glossary else []
-        hits = [h for h in hits if _entity_allowed(h, keyword, filters)]
+        hits = [h for h in hits if h.weight >= MIN_GLOSSARY_WEIGHT and _entity_allowed(h, keyword, filters)]
         expanded = f"{question} ({extra})" if (extra := Glossary.expansion(hits)) else question
         depth = max(MIN_CANDIDATES, top_k * CANDIDATES_PER_SOURCE)
         use_vector, use_bm25 = self.mode != "bm25", self.mode != "vector"
