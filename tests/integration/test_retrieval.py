@@ -53,7 +53,8 @@ def test_a_filter_that_leaves_nothing_abstains(indexed_config: Path) -> None:
 
 
 def test_explain_shows_each_stage(indexed_config: Path) -> None:
-    result = CliRunner().invoke(cli, ["--config", str(indexed_config), "ask", "--explain", "what's the formula for DSO"])
+    args = ["--config", str(indexed_config), "ask", "--explain", "what's the formula for DSO"]
+    result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     header = next(line for line in result.output.splitlines() if "vector rank" in line)
     for column in ("similarity", "bm25 rank", "bm25 score", "glossary", "fused"):

@@ -26,7 +26,7 @@ def chunk(
 
 
 CORPUS = [
-    chunk("dso", "- name: dso\n  label: Days sales outstanding (DSO)\n  description: receivable over billings times days",
+    chunk("dso", "- name: dso\n  label: Days sales outstanding (DSO)\n  description: receivable over billings",
           section="metrics.dso", title="Days sales outstanding (DSO)", start=10),
     chunk("dso-meta", "  meta:\n    aliases: [debtor days, collection period]", section="metrics.dso.meta",
           title="Days sales outstanding (DSO)", start=14),
