@@ -86,9 +86,10 @@ def main() -> None:
             floors[split] = statistics.median(floor.times)
     text = "\n\n".join([
         "## Answer quality on the golden set",
-        f"Reproduce with `{COMMAND}` ({sum(len(r.results) for r in reports)} questions; vector-only retrieval, "
-        f"extractive answers, `retrieval.top_k` {base.retrieval.top_k}, `retrieval.min_score` "
-        f"{base.retrieval.min_score}).",
+        f"Reproduce with `{COMMAND}` ({sum(len(r.results) for r in reports)} questions; "
+        f"`retrieval.mode` {base.retrieval.mode}, `retrieval.glossary` {str(base.retrieval.glossary).lower()}, "
+        f"extractive answers, `retrieval.top_k` {base.retrieval.top_k}, `retrieval.min_confidence` "
+        f"{base.retrieval.min_confidence}).",
         scores_table({r.split: r.overall for r in reports}),
         "Latency against the floor (one query embedding + one Chroma query, timed right after each answer): "
         + ratios(reports, floors) + ".",

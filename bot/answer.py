@@ -3,25 +3,38 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
 import uuid
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot import compose
+from bot.confidence import estimate
+from bot.context import widen
 from bot.errors import QuestionError
+from bot.retrieve import GLOSSARY_WEIGHT, RRF_K, Candidate, Filters, HybridRetriever, load_vector_index
 from ingest import store
+from ingest.keyword_index import Chunk
 
 if TYPE_CHECKING:
-    from llama_index.core import VectorStoreIndex
-    from llama_index.core.schema import NodeWithScore
-
     from bot.config import Config
 
 logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Explain:
+    """Why a source ranked where it did: each stage's rank and score (None where that stage missed it)."""
+
+    vector_rank: int | None
+    similarity: float | None  # cosine similarity to the question
+    bm25_rank: int | None
+    bm25_score: float | None
+    glossary: str | None  # "metric dso via acronym 'dso'" when the question names the chunk's entity
+    glossary_weight: float
+    fused: float  # reciprocal-rank fusion score
 
 
 @dataclass(frozen=True)
@@ -33,10 +46,11 @@ class Source:
     section: str | None
     start_line: int | None
     end_line: int | None
-    score: float
+    score: float  # retrieval score, 0-1, the sources' rank order (reciprocal-rank fusion, normalized)
     snippet: str
-    text: str  # the whole passage, for composing; not part of the JSON
+    text: str  # the whole passage (widened for the best sources), for composing; not part of the JSON
     page: int | None = None  # PDFs: the page, cited instead of the lines of its extracted text
+    explain: Explain | None = None  # not part of the JSON unless asked for
 
     def citation(self) -> str:
         lines = f" p.{self.page}" if self.page else f":{self.start_line}-{self.end_line}" if self.start_line else ""
@@ -51,15 +65,19 @@ class Answer:
     text: str
     abstained: bool
     sources: list[Source]
+    # 0-1: how likely the documents answer the question; below retrieval.min_confidence the answer abstains.
+    confidence: float = 0.0
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, explain: bool = False) -> dict[str, Any]:
         """The public JSON shape, shared by `finbot ask --json` and POST /v1/ask."""
         sources = []
         for source in self.sources:
             fields = asdict(source)
             del fields["text"]
+            if not explain:
+                del fields["explain"]
             sources.append(fields)
-        return {"answer": self.text, "abstained": self.abstained, "sources": sources}
+        return {"answer": self.text, "abstained": self.abstained, "confidence": self.confidence, "sources": sources}
 
 
 def clean_question(question: str) -> str:
@@ -75,58 +93,93 @@ def clean_question(question: str) -> str:
 class Answerer:
     """Answers questions from one opened index; built once per process, shared by CLI, HTTP and Slack."""
 
-    def __init__(self, index: VectorStoreIndex, chunks: store.ChunkIndex, top_k: int, min_score: float) -> None:
-        self.index = index
+    def __init__(
+        self, retriever: HybridRetriever, chunks: store.ChunkIndex, top_k: int, min_confidence: float
+    ) -> None:
+        self.retriever = retriever
         self.chunks = chunks
         self.top_k = top_k
-        self.min_score = min_score
+        self.min_confidence = min_confidence
 
-    def ask(self, question: str, top_k: int | None = None) -> Answer:
+    def ask(
+        self, question: str, top_k: int | None = None, *, doc_type: str | None = None, path_prefix: str | None = None
+    ) -> Answer:
+        """Answer from the best-matching passages; doc_type (metric, report, policy, other) and path_prefix
+        restrict which documents may be cited."""
         question = clean_question(question)
+        filters = Filters(check_doc_type(doc_type), path_prefix or None)
         started = time.perf_counter()
-        hits = self.index.as_retriever(similarity_top_k=top_k or self.top_k).retrieve(question)
-        sources = [to_source(n, hit) for n, hit in enumerate(hits, start=1)]
-        abstained = not sources or sources[0].score < self.min_score
-        text = compose.abstention(sources, self.min_score) if abstained else compose.extractive(sources)
-        answer = Answer(uuid.uuid4().hex[:12], question, text, abstained, sources)
+        found = self.retriever.retrieve(question, top_k or self.top_k, filters)
+        confidence = estimate(found)
+        keyword, _ = self.retriever.current()
+        scale = max_fused(self.retriever)
+        sources = [
+            to_source(n, c, scale, widen(c.chunk, keyword) if n <= compose.QUOTED else c.chunk)
+            for n, c in enumerate(found.candidates, start=1)
+        ]
+        abstained = not sources or confidence < self.min_confidence
+        if abstained:
+            text = compose.abstention(sources, confidence, self.min_confidence)
+        else:
+            text = compose.extractive(sources)
+        answer = Answer(uuid.uuid4().hex[:12], question, text, abstained, sources, round(confidence, 4))
         logger.info(
-            "answer %s in %.0f ms, abstained=%s, top=%s",
-            answer.id, (time.perf_counter() - started) * 1000, abstained,
+            "answer %s in %.0f ms, confidence %.2f, abstained=%s, top=%s",
+            answer.id, (time.perf_counter() - started) * 1000, confidence, abstained,
             ", ".join(f"{s.path}:{s.score:.2f}" for s in sources[:3]),
         )
         return answer
 
 
-def to_source(n: int, hit: NodeWithScore) -> Source:
-    meta = hit.node.metadata
-    text = hit.node.get_content()
+def check_doc_type(doc_type: str | None) -> str | None:
+    if doc_type and doc_type not in store.DOC_TYPES:
+        raise QuestionError(f"Unknown document type {doc_type!r}; use one of {', '.join(store.DOC_TYPES)}.")
+    return doc_type or None
+
+
+def max_fused(retriever: HybridRetriever) -> float:
+    """The fused score of a chunk first in every list: scores are shown as a share of it."""
+    lists = (retriever.mode != "bm25") + (retriever.mode != "vector")
+    return (lists + (GLOSSARY_WEIGHT if retriever.use_glossary else 0.0)) / (RRF_K + 1)
+
+
+def to_source(n: int, candidate: Candidate, scale: float, chunk: Chunk) -> Source:
+    hit = candidate.glossary
+    explain = Explain(
+        vector_rank=candidate.vector_rank,
+        similarity=None if candidate.similarity is None else round(candidate.similarity, 4),
+        bm25_rank=candidate.bm25_rank,
+        bm25_score=None if candidate.bm25_score is None else round(candidate.bm25_score, 4),
+        glossary=f"{hit.entity.kind} {hit.entity.name} via {hit.via} '{hit.words}'" if hit else None,
+        glossary_weight=round(candidate.glossary_weight, 4),
+        fused=round(candidate.fused, 6),
+    )
     return Source(
         n=n,
-        path=str(meta.get(store.PATH, "")),
-        section=meta.get(store.SECTION) or None,
-        start_line=meta.get(store.START_LINE) or None,
-        end_line=meta.get(store.END_LINE) or None,
-        score=round(cosine_similarity(hit.score), 4),
-        snippet=compose.snippet(text),
-        text=text,
-        page=meta.get(store.PAGE) or None,
+        path=chunk.path,
+        section=chunk.section or None,
+        start_line=chunk.start_line or None,
+        end_line=chunk.end_line or None,
+        score=round(min(1.0, candidate.fused / scale), 4) if scale else 0.0,
+        snippet=compose.snippet(candidate.chunk.text),
+        text=chunk.text,
+        page=chunk.metadata.get(store.PAGE) or None,
+        explain=explain,
     )
-
-
-def cosine_similarity(chroma_score: float | None) -> float:
-    """llama-index's Chroma store reports exp(-distance); with cosine distance that is exp(cos - 1)."""
-    if not chroma_score:
-        return 0.0
-    return 1.0 + math.log(chroma_score)
 
 
 def load_answerer(config: Config) -> Answerer:
     """Open the configured index with its embedding model (raises IndexMissingError before ingest)."""
-    from llama_index.core import VectorStoreIndex
+    from ingest import keyword_index
 
+    retrieval = config.retrieval
     chunks = store.open_index(
         config.index.path, config.index.collection, config.embedding.model, create=False, server=config.index.server()
     )
-    embed_model = store.load_embed_model(config.embedding.model, config.embedding.batch_size)
-    index = VectorStoreIndex.from_vector_store(chunks.vector_store, embed_model=embed_model)
-    return Answerer(index, chunks, config.retrieval.top_k, config.retrieval.min_score)
+    index = None
+    if retrieval.mode != "bm25":
+        embed_model = store.load_embed_model(config.embedding.model, config.embedding.batch_size)
+        index = load_vector_index(chunks, embed_model)
+    folder = keyword_index.keyword_dir(config.index.path, config.index.collection)
+    retriever = HybridRetriever(chunks, index, folder, retrieval.mode, retrieval.glossary)
+    return Answerer(retriever, chunks, retrieval.top_k, retrieval.min_confidence)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import FastAPI, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -21,6 +21,13 @@ class AskRequest(BaseModel):
 
     question: str = Field(max_length=MAX_QUESTION_CHARS, examples=["How is net revenue retention calculated?"])
     top_k: int | None = Field(None, gt=0, le=50, description="How many sources to retrieve (default from config).")
+    doc_type: Literal["metric", "report", "policy", "other"] | None = Field(
+        None, description="Cite only documents of this type."
+    )
+    path_prefix: str | None = Field(
+        None, max_length=500, description="Cite only documents whose path starts with this.", examples=["policies/"]
+    )
+    explain: bool = Field(False, description="Add each source's vector, BM25 and glossary ranks (`explain`).")
 
     @field_validator("question")
     @classmethod
@@ -28,6 +35,16 @@ class AskRequest(BaseModel):
         if not value.strip():
             raise ValueError("the question is empty; send a question such as 'How is ARR calculated?'")
         return value
+
+
+class ExplainOut(BaseModel):
+    vector_rank: int | None
+    similarity: float | None
+    bm25_rank: int | None
+    bm25_score: float | None
+    glossary: str | None
+    glossary_weight: float
+    fused: float
 
 
 class SourceOut(BaseModel):
@@ -39,11 +56,13 @@ class SourceOut(BaseModel):
     score: float
     snippet: str
     page: int | None = None
+    explain: ExplainOut | None = None
 
 
 class AskResponse(BaseModel):
     answer: str
     abstained: bool
+    confidence: float = Field(description="0-1: how likely the documents answer the question.")
     sources: list[SourceOut]
 
 
@@ -59,11 +78,14 @@ def create_api(answerer: Answerer, slack_app: AsyncApp | None = None) -> FastAPI
         mount_slack(app, slack_app)
 
     # Plain `def` routes: FastAPI runs them in its thread pool, so embedding never blocks the event loop.
-    @app.post("/v1/ask", response_model=AskResponse)
+    @app.post("/v1/ask", response_model=AskResponse, response_model_exclude_unset=True)
     def ask(request: AskRequest) -> dict[str, Any]:
         """Answer a question from the indexed documents, with numbered sources."""
         try:
-            return answerer.ask(request.question, request.top_k).to_dict()
+            answer = answerer.ask(
+                request.question, request.top_k, doc_type=request.doc_type, path_prefix=request.path_prefix
+            )
+            return answer.to_dict(explain=request.explain)
         except USER_ERRORS as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from None
 

@@ -19,7 +19,7 @@ from bot.errors import USER_ERRORS, ConfigError, QuestionError
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncApp
 
-    from bot.answer import Answerer
+    from bot.answer import Answer, Answerer
     from ingest import store
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
@@ -88,7 +88,7 @@ def ingest_command(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, d
     A file that cannot be read or parsed, is empty, or is over corpus.max_file_mb is reported and
     keeps the chunks it had; the exit code is then 1. A run that is killed is finished by the next.
     """
-    from ingest import pipeline, store
+    from ingest import keyword_index, pipeline, store
     from ingest.lock import ingest_lock
 
     config = _config(ctx)
@@ -109,8 +109,9 @@ def ingest_command(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, d
         embed_model = None
         if todo.changes:
             embed_model = store.load_embed_model(config.embedding.model, config.embedding.batch_size)
+        keyword_dir = keyword_index.keyword_dir(config.index.path, config.index.collection)
         with _progress(len(todo.changes)) as progress:
-            report = pipeline.apply(todo, index, embed_model, progress)
+            report = pipeline.apply(todo, index, embed_model, progress, keyword_dir)
     for error in report.failed:
         click.echo(f"error: {error}", err=True)
     click.echo(
@@ -183,23 +184,63 @@ def _progress(files: int) -> Iterator[Callable[[str, int], None]]:
 @click.option(
     "-k", "--top-k", type=click.IntRange(1, 50), help="How many sources to retrieve. [default: retrieval.top_k]"
 )
+@click.option(
+    "-t", "--type", "doc_type", type=click.Choice(["metric", "report", "policy", "other"]),
+    help="Cite only documents of this type (metrics/, reports/, policies/, anything else).",
+)
+@click.option(
+    "-p", "--path", "path_prefix", metavar="PREFIX", help="Cite only documents whose path starts with PREFIX."
+)
+@click.option("--explain", is_flag=True, help="Show each source's vector, BM25 and glossary ranks and fused score.")
 @click.pass_context
-def ask(ctx: click.Context, question: str, as_json: bool, top_k: int | None) -> None:
-    """Answer QUESTION from the indexed documents, with numbered sources."""
+def ask(
+    ctx: click.Context, question: str, as_json: bool, top_k: int | None, doc_type: str | None,
+    path_prefix: str | None, explain: bool,
+) -> None:
+    """Answer QUESTION from the indexed documents, with numbered sources and a confidence.
+
+    \b
+    Examples:
+      finbot ask "what's the formula for DSO"
+      finbot ask --type policy "can we offer net 60 terms?"
+      finbot ask --path reports/rpt_payout "which column is the arrival date?" --explain
+    """
     from bot.answer import clean_question, load_answerer
 
     try:
         question = clean_question(question)
     except QuestionError as exc:
         raise click.BadParameter(str(exc), param_hint="QUESTION") from None
-    answer = load_answerer(_config(ctx)).ask(question, top_k)
+    answer = load_answerer(_config(ctx)).ask(question, top_k, doc_type=doc_type, path_prefix=path_prefix)
     if as_json:
-        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(answer.to_dict(explain=explain), ensure_ascii=False, indent=2))
         return
     click.echo(answer.text)
-    click.echo("\nSources:")
+    click.echo(f"\nConfidence {answer.confidence:.2f}. Sources:")
     for source in answer.sources:
         click.echo(f"{source.citation()}  score {source.score:.2f}")
+    if explain:
+        click.echo("\n" + explain_table(answer))
+
+
+def explain_table(answer: Answer) -> str:
+    """Per source: where vector search and BM25 ranked it, the glossary entry it defines, the fused score."""
+    rows = [["", "vector rank", "similarity", "bm25 rank", "bm25 score", "glossary", "fused"]]
+    for s in answer.sources:
+        e = s.explain
+        if e is None:
+            continue
+        rows.append([
+            f"[{s.n}]", _cell(e.vector_rank), _cell(e.similarity, ".3f"), _cell(e.bm25_rank),
+            _cell(e.bm25_score, ".2f"), f"{e.glossary} ({e.glossary_weight:.2f})" if e.glossary else "-",
+            f"{e.fused:.4f}",
+        ])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
+
+
+def _cell(value: float | int | None, fmt: str = "") -> str:
+    return "-" if value is None else format(value, fmt)
 
 
 @cli.command("eval")

@@ -13,9 +13,10 @@ if TYPE_CHECKING:
     from bot.answer import Source
 
 SNIPPET_CHARS = 280
-QUOTE_CHARS = 900
+QUOTE_CHARS = 1600
 # The runner-up passage is quoted too when it scores nearly as well as the first.
 SECOND_QUOTE_MARGIN = 0.05
+QUOTED = 2  # at most this many passages are quoted (and widened to read whole)
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -40,18 +41,18 @@ def quote(text: str, limit: int = QUOTE_CHARS) -> str:
 
 def extractive(sources: list[Source]) -> str:
     best = sources[0]
-    quoted = [best] + [s for s in sources[1:2] if s.score >= best.score - SECOND_QUOTE_MARGIN]
+    quoted = [best] + [s for s in sources[1:QUOTED] if s.score >= best.score - SECOND_QUOTE_MARGIN]
     parts = [f"From {s.path}{_where(s)} [{s.n}]:\n{quote(s.text)}" for s in quoted]
     return "\n\n".join(parts)
 
 
-def abstention(sources: list[Source], min_score: float) -> str:
+def abstention(sources: list[Source], confidence: float, min_confidence: float) -> str:
     if not sources:
-        return "I couldn't find this in the documents: the index holds nothing yet."
+        return "I couldn't find this in the documents: nothing indexed matches (or the filters leave nothing)."
     closest = "; ".join(f"{s.path}{_where(s)} [{s.n}]" for s in sources[:3])
     return (
         "I couldn't find this in the documents, so I won't guess. "
-        f"The closest passages (best match {sources[0].score:.2f}, below the {min_score:.2f} needed) were: "
+        f"The closest passages (confidence {confidence:.2f}, below the {min_confidence:.2f} needed) were: "
         f"{closest}."
     )
 

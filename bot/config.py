@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -60,7 +60,18 @@ class Http(Section):
 
 class Retrieval(Section):
     top_k: int = Field(5, gt=0, le=50)
-    min_score: float = Field(0.35, ge=-1.0, le=1.0)
+    mode: Literal["vector", "bm25", "hybrid"] = "hybrid"
+    glossary: bool = True
+    min_confidence: float = Field(0.5, ge=0.0, le=1.0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def renamed_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "min_score" in data:
+            raise ValueError(
+                "min_score was replaced by min_confidence (0-1, see config.yaml); rename the key and re-check its value"
+            )
+        return data
 
 
 class Slack(Section):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest import store
+from ingest import keyword_index, store
 from ingest.errors import DocumentError, IngestError
 from ingest.loaders import LOADERS, LoadContext, build_context, load_document
 from ingest.sources import SourceFile, discover
@@ -132,16 +132,24 @@ def embed_nodes(nodes: Sequence[TextNode], embed_model: BaseEmbedding) -> None:
 
 
 def apply(
-    todo: Plan, index: store.ChunkIndex, embed_model: BaseEmbedding | None, progress: Progress | None = None
+    todo: Plan,
+    index: store.ChunkIndex,
+    embed_model: BaseEmbedding | None,
+    progress: Progress | None = None,
+    keyword_dir: Path | None = None,
 ) -> IngestReport:
     """Carry out a plan: delete vanished files, then parse, embed and replace each changed file.
 
-    embed_model may be None only when the plan has no changes to embed.
+    embed_model may be None only when the plan has no changes to embed. The collection's generation stamp
+    moves on before the first write and after the last, so a BM25 index built in between (or before a
+    killed run) is seen as stale; with `keyword_dir`, the persisted BM25 index is rebuilt when stale.
     """
     started = time.perf_counter()
     report = IngestReport(
         scanned=todo.scanned, unchanged=len(todo.unchanged), skipped=list(todo.skipped), failed=list(todo.failed)
     )
+    if todo.writes:
+        store.mark_changed(index)
     for path in todo.delete:
         index.delete_document(path)
         report.deleted += 1
@@ -179,6 +187,10 @@ def apply(
             write_batch()
     if batch:
         write_batch()
+    if todo.writes:
+        store.mark_changed(index)
+    if keyword_dir is not None:
+        keyword_index.sync(index, keyword_dir)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -190,10 +202,11 @@ def run(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress: Progress | None = None,
+    keyword_dir: Path | None = None,
 ) -> IngestReport:
     """Sync the index with the corpus folders: index new and changed files, drop vanished ones."""
     started = time.perf_counter()
-    report = apply(plan(roots, index, max_bytes), index, embed_model, progress)
+    report = apply(plan(roots, index, max_bytes), index, embed_model, progress, keyword_dir)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # heavy imports stay out of `finbot --help`
     import chromadb
@@ -42,6 +43,8 @@ FILE_CHUNKS = "file_chunks"
 EMBEDDED_METADATA = (TITLE, SECTION)
 
 _EMBED_MODEL_KEY = "finbot:embed_model"
+# Changes whenever ingest changed the chunks; derived indexes (BM25) stamped with another value are stale.
+_GENERATION_KEY = "finbot:generation"
 HNSW_CONFIGURATION: CreateCollectionConfiguration = {"hnsw": {"space": "cosine", "ef_search": 200}}
 
 
@@ -195,6 +198,29 @@ def open_index(
         vector_store=ChromaVectorStore(chroma_collection=chroma_collection),
         max_batch=int(client.get_max_batch_size()),
     )
+
+
+def generation(collection: chromadb.Collection) -> str:
+    """The collection's current generation stamp, read fresh from Chroma ("" before the first mark_changed)."""
+    return str(_fresh_metadata(collection).get(_GENERATION_KEY, ""))
+
+
+def mark_changed(index: ChunkIndex) -> str:
+    """Give the collection a new generation stamp (call after every ingest that changed chunks); returns it.
+
+    Chroma's modify(metadata=...) replaces the whole mapping, so the other keys (the embedding model) are
+    written back with it.
+    """
+    stamp = uuid.uuid4().hex
+    index.collection.modify(metadata={**_fresh_metadata(index.collection), _GENERATION_KEY: stamp})
+    return stamp
+
+
+def _fresh_metadata(collection: chromadb.Collection) -> dict[str, Any]:
+    # A Collection object caches the metadata it was opened with and has no public refresh; another
+    # writer's stamp is only in Chroma, so ask the server API behind it (embedded or http alike).
+    current = collection._client.get_collection(collection.name, collection.tenant, collection.database)
+    return dict(current.metadata or {})
 
 
 def delete_collection(persist_dir: Path, collection: str, server: ChromaServer | None = None) -> None:

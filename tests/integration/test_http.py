@@ -59,12 +59,24 @@ def test_top_k_is_honoured(base_url: str) -> None:
 
 @pytest.mark.parametrize(
     ("payload", "field"),
-    [({"question": "  "}, "question"), ({}, "question"), ({"question": "x", "top_k": 0}, "top_k")],
+    [
+        ({"question": "  "}, "question"), ({}, "question"), ({"question": "x", "top_k": 0}, "top_k"),
+        ({"question": "x", "doc_type": "memo"}, "doc_type"),
+    ],
 )
 def test_bad_requests_get_422_naming_the_field(base_url: str, payload: dict, field: str) -> None:  # type: ignore[type-arg]
     response = httpx.post(f"{base_url}/v1/ask", json=payload, timeout=10)
     assert response.status_code == 422
     assert any(err["loc"][-1] == field for err in response.json()["detail"])
+
+
+def test_filters_and_explain_over_http(base_url: str, indexed_config: Path) -> None:
+    payload = {"question": "how is DSO monitored", "doc_type": "policy", "path_prefix": "policies/inv", "explain": True}
+    body = httpx.post(f"{base_url}/v1/ask", json=payload, timeout=60).json()
+    assert body["sources"] and all(s["path"].startswith("policies/inv") for s in body["sources"])
+    assert all(s["explain"]["fused"] > 0 for s in body["sources"])
+    cli_body = ask_json(indexed_config, payload["question"], "--type", "policy", "--path", "policies/inv", "--explain")
+    assert body == cli_body
 
 
 def test_an_empty_question_says_what_is_wrong(base_url: str) -> None:

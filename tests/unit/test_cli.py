@@ -23,11 +23,11 @@ def test_ask_before_ingest_says_what_to_do(tmp_path: Path) -> None:
 
 def test_a_bad_config_exits_1_with_one_line_per_field(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
-    config.write_text("retrieval:\n  top_k: 0\n  min_score: high\n")
+    config.write_text("retrieval:\n  top_k: 0\n  min_confidence: high\n")
     result = CliRunner().invoke(cli, ["--config", str(config), "ask", "What is ARR?"])
     assert result.exit_code == 1
     assert "retrieval.top_k: must be greater than 0" in result.output
-    assert "retrieval.min_score: must be a valid number" in result.output
+    assert "retrieval.min_confidence: must be a valid number" in result.output
     assert "Traceback" not in result.output
 
 

@@ -20,7 +20,8 @@ def test_a_partial_file_keeps_the_other_defaults(tmp_path: Path) -> None:
     path.write_text("retrieval:\n  top_k: 3\n")
     config = load_config(path)
     assert config.retrieval.top_k == 3
-    assert config.retrieval.min_score == 0.35
+    assert config.retrieval.min_confidence == 0.5
+    assert (config.retrieval.mode, config.retrieval.glossary) == ("hybrid", True)
     assert config.http.host == "127.0.0.1"
 
 
@@ -35,12 +36,12 @@ def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
 
 def test_environment_overrides_the_file_key_by_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "c.yaml"
-    path.write_text("retrieval:\n  top_k: 3\n  min_score: 0.2\n")
+    path.write_text("retrieval:\n  top_k: 3\n  min_confidence: 0.2\n")
     monkeypatch.setenv("FINBOT_RETRIEVAL__TOP_K", "8")
     monkeypatch.setenv("FINBOT_CORPUS__PATHS", '["a", "b"]')
     config = load_config(path)
     assert config.retrieval.top_k == 8
-    assert config.retrieval.min_score == 0.2  # the file's value for the key the env left alone
+    assert config.retrieval.min_confidence == 0.2  # the file's value for the key the env left alone
     assert config.corpus.paths == [tmp_path / "a", tmp_path / "b"]
 
 
@@ -82,3 +83,19 @@ def test_the_shipped_config_yaml_is_valid_and_documents_the_required_keys() -> N
     assert config.http.port == 8000
     for key in ("corpus:", "paths:", "index:", "path:", "http:", "host:", "port:", "retrieval:", "top_k:"):
         assert key in text
+
+
+def test_the_replaced_min_score_key_says_what_replaced_it(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("retrieval:\n  min_score: 0.35\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert "retrieval: min_score was replaced by min_confidence" in str(caught.value)
+
+
+def test_an_unknown_retrieval_mode_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("retrieval:\n  mode: semantic\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert "retrieval.mode: must be 'vector', 'bm25' or 'hybrid'" in str(caught.value)

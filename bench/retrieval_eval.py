@@ -1,0 +1,79 @@
+"""Side-by-side `finbot eval` of the retrieval modes on the golden test split, into docs/benchmarks.md.
+
+    .venv/bin/python bench/retrieval_eval.py
+
+Ingests corpus/ once into a fresh temporary index with the repository's config.yaml, then asks the
+test split through the same Answerer as HTTP with vector-only, BM25-only, hybrid (both fused by
+reciprocal rank) and hybrid with the metric/model/column glossary. Everything else (top_k,
+min_confidence) is config.yaml's.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from bot.answer import load_answerer
+from bot.config import Config, load_config
+from bot.eval_report import scores_table
+from bot.evaluate import EvalReport, run_eval
+from bot.golden import load_golden
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from golden_eval import build_index  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+BENCHMARKS = REPO / "docs" / "benchmarks.md"
+COMMAND = ".venv/bin/python bench/retrieval_eval.py"
+START, END = "<!-- retrieval-eval:start -->", "<!-- retrieval-eval:end -->"
+VARIANTS = {
+    "vector only": {"mode": "vector", "glossary": False},
+    "BM25 only": {"mode": "bm25", "glossary": False},
+    "hybrid": {"mode": "hybrid", "glossary": False},
+    "hybrid + glossary": {"mode": "hybrid", "glossary": True},
+}
+
+
+def variant(config: Config, settings: dict[str, object]) -> Config:
+    return config.model_copy(update={"retrieval": config.retrieval.model_copy(update=settings)})
+
+
+def write_section(text: str) -> None:
+    current = BENCHMARKS.read_text()
+    block = f"{START}\n{text}\n{END}"
+    if START in current:
+        head, rest = current.split(START, 1)
+        current = head + block + rest.split(END, 1)[1]
+    else:
+        current = current.rstrip("\n") + "\n\n" + block + "\n"
+    BENCHMARKS.write_text(current)
+
+
+def main(split: str = "test") -> None:
+    base = load_config(REPO / "config.yaml")
+    reports: dict[str, EvalReport] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        config = base.model_copy(update={"index": base.index.model_copy(update={"path": Path(tmp)})})
+        build_index(config)
+        questions = load_golden(config.eval.golden, split)
+        for name, settings in VARIANTS.items():
+            reports[name] = run_eval(load_answerer(variant(config, settings)), questions, split)
+            print(f"{name}: done", file=sys.stderr)
+    best = reports["hybrid + glossary"]
+    text = "\n\n".join([
+        f"## Retrieval modes side by side ({split} split)",
+        f"Reproduce with `{COMMAND}` ({len(best.results)} questions; `retrieval.top_k` {base.retrieval.top_k}, "
+        f"`retrieval.min_confidence` {base.retrieval.min_confidence} for every row). The glossary row is the "
+        "default configuration. Questions whose only expected sources are CSV, JSON, HTML or PDF files cannot be "
+        "cited until those loaders land, so they count as misses in every row.",
+        scores_table({name: report.overall for name, report in reports.items()}),
+        "Hybrid + glossary by kind:",
+        scores_table(best.by_kind),
+    ])
+    print(text)
+    write_section(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,241 @@
+"""Hybrid retrieval: vector search (Chroma) and BM25, fused by reciprocal rank, boosted by the glossary.
+
+Each stage's rank and score stay on the candidate, so `finbot ask --explain` can show why a source won.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from bot.glossary import Glossary, GlossaryHit, build_glossary
+from ingest import keyword_index, store
+from ingest.keyword_index import Chunk, KeywordIndex
+
+if TYPE_CHECKING:
+    import numpy as np
+    from llama_index.core import VectorStoreIndex
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+
+logger = logging.getLogger(__name__)
+
+Mode = Literal["vector", "bm25", "hybrid"]
+MODES: tuple[Mode, ...] = ("vector", "bm25", "hybrid")
+
+# Reciprocal rank fusion: a list contributes weight / (RRF_K + rank). 60 is the usual constant.
+RRF_K = 60
+# A glossary hit of weight 1 counts as this many first places (it names the entity outright).
+GLOSSARY_WEIGHT = 1.0
+# Weaker hits (a word most of the corpus uses, like an alias "revenue") are hints too vague to boost on.
+MIN_GLOSSARY_WEIGHT = 0.2
+# Each stage proposes this many candidates per source cited, so fusion has something to reorder.
+CANDIDATES_PER_SOURCE = 4
+MIN_CANDIDATES = 20
+# How often a running answerer asks Chroma whether ingest has changed the index (seconds).
+REFRESH_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict the sources: by doc_type (metric, report, policy, other) and by path prefix."""
+
+    doc_type: str | None = None
+    path_prefix: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.doc_type or self.path_prefix)
+
+    def allows(self, chunk: Chunk) -> bool:
+        if self.doc_type and chunk.doc_type != self.doc_type:
+            return False
+        return not self.path_prefix or chunk.path.startswith(self.path_prefix)
+
+
+@dataclass
+class Candidate:
+    chunk: Chunk
+    vector_rank: int | None = None
+    similarity: float | None = None  # cosine similarity to the question
+    bm25_rank: int | None = None
+    bm25_score: float | None = None
+    glossary: GlossaryHit | None = None
+    glossary_weight: float = 0.0
+    fused: float = 0.0
+
+    def fuse(self, use_vector: bool, use_bm25: bool) -> float:
+        score = 0.0
+        if use_vector and self.vector_rank:
+            score += 1 / (RRF_K + self.vector_rank)
+        if use_bm25 and self.bm25_rank:
+            score += 1 / (RRF_K + self.bm25_rank)
+        score += GLOSSARY_WEIGHT * self.glossary_weight / (RRF_K + 1)
+        self.fused = score
+        return score
+
+
+@dataclass
+class Retrieval:
+    """What retrieval found for one question: ranked candidates and the signals confidence reads."""
+
+    candidates: list[Candidate]
+    hits: list[GlossaryHit]
+    best_similarity: float | None  # the best cosine similarity vector search found (None in bm25 mode)
+    coverage: float  # IDF-weighted share of the question's words found in the cited chunks (0-1)
+    words: list[str] = field(default_factory=list)  # the question's words as BM25 reads them
+
+
+class HybridRetriever:
+    """Vector + BM25 + glossary over one index; reloads BM25 and the glossary when ingest changes the index."""
+
+    def __init__(
+        self, chunks: store.ChunkIndex, index: VectorStoreIndex | None, keyword_folder: Path | None,
+        mode: Mode = "hybrid", use_glossary: bool = True,
+    ) -> None:
+        self.chunks = chunks
+        self.index = index
+        self.keyword_folder = keyword_folder
+        self.mode = mode
+        self.use_glossary = use_glossary
+        self._lock = threading.Lock()
+        self._checked = 0.0
+        self._keyword = keyword_index.load(chunks, keyword_folder)
+        self._glossary = build_glossary(self._keyword)
+
+    @property
+    def generation(self) -> str:
+        return self._keyword.generation
+
+    def current(self) -> tuple[KeywordIndex, Glossary]:
+        """The BM25 index and glossary, reloaded when the collection's generation moved (checked every few s)."""
+        now = time.monotonic()
+        if now - self._checked >= REFRESH_SECONDS:
+            with self._lock:
+                if now - self._checked >= REFRESH_SECONDS:
+                    self._checked = now
+                    if store.generation(self.chunks.collection) != self._keyword.generation:
+                        logger.info("the index changed since BM25 was loaded; reloading it")
+                        self._keyword = keyword_index.load(self.chunks, self.keyword_folder)
+                        self._glossary = build_glossary(self._keyword)
+        return self._keyword, self._glossary
+
+    def retrieve(self, question: str, top_k: int, filters: Filters | None = None) -> Retrieval:
+        keyword, glossary = self.current()
+        filters = filters or Filters()
+        hits = glossary.match(question) if self.use_glossary else []
+        hits = [h for h in hits if h.weight >= MIN_GLOSSARY_WEIGHT and _entity_allowed(h, keyword, filters)]
+        expanded = f"{question} ({extra})" if (extra := Glossary.expansion(hits)) else question
+        depth = max(MIN_CANDIDATES, top_k * CANDIDATES_PER_SOURCE)
+        use_vector, use_bm25 = self.mode != "bm25", self.mode != "vector"
+
+        by_id: dict[str, Candidate] = {}
+        best_similarity = None
+        if use_vector:
+            vector_hits = self._vector_search(expanded, depth, filters, keyword)
+            best_similarity = vector_hits[0][1] if vector_hits else None
+            for rank, (chunk, similarity) in enumerate(vector_hits, start=1):
+                by_id.setdefault(chunk.id, Candidate(chunk))
+                by_id[chunk.id].vector_rank, by_id[chunk.id].similarity = rank, similarity
+        words = keyword.tokens(question)
+        if use_bm25:
+            bm25_hits = _bm25_search(keyword, keyword.tokens(expanded), depth, filters)
+            for rank, (position, score) in enumerate(bm25_hits, start=1):
+                chunk = keyword.chunks[position]
+                by_id.setdefault(chunk.id, Candidate(chunk))
+                by_id[chunk.id].bm25_rank, by_id[chunk.id].bm25_score = rank, score
+        for chunk_id, (weight, hit) in glossary.chunk_weights(hits).items():
+            at = keyword.position(chunk_id)
+            if at is None or not filters.allows(keyword.chunks[at]):
+                continue
+            by_id.setdefault(chunk_id, Candidate(keyword.chunks[at]))
+            by_id[chunk_id].glossary, by_id[chunk_id].glossary_weight = hit, weight
+
+        ranked = sorted(by_id.values(), key=lambda c: -c.fuse(use_vector, use_bm25))[:top_k]
+        return Retrieval(ranked, hits, best_similarity, coverage(keyword, words, ranked), words)
+
+    def _vector_search(
+        self, question: str, depth: int, filters: Filters, keyword: KeywordIndex
+    ) -> list[tuple[Chunk, float]]:
+        """(chunk, cosine similarity) best first. Filters are applied after an unfiltered query when enough
+        results survive; else Chroma is asked again, restricted to the ids that pass (see docs/benchmarks.md)."""
+        assert self.index is not None, "vector search needs the vector index"
+        results = self._query(question, depth if not filters else depth * 2, None)
+        if filters:
+            kept = [(c, s) for c, s in results if filters.allows(c)]
+            if len(kept) >= depth // 2 or len(results) < depth * 2:
+                return kept
+            mask = keyword.mask(filters.doc_type, filters.path_prefix)
+            allowed = [keyword.chunks[int(i)].id for i in mask.nonzero()[0]]
+            return self._query(question, depth, allowed) if allowed else []
+        return results
+
+    def _query(self, question: str, depth: int, ids: list[str] | None) -> list[tuple[Chunk, float]]:
+        assert self.index is not None
+        kwargs = {"ids": ids} if ids is not None else {}
+        retriever = self.index.as_retriever(similarity_top_k=depth, vector_store_kwargs=kwargs)
+        found = []
+        keyword = self._keyword
+        for hit in retriever.retrieve(question):
+            position = keyword.position(hit.node.node_id)
+            chunk = (
+                keyword.chunks[position] if position is not None
+                else Chunk(hit.node.node_id, hit.node.get_content(), dict(hit.node.metadata))
+            )
+            found.append((chunk, cosine_similarity(hit.score)))
+        return found
+
+
+def _entity_allowed(hit: GlossaryHit, keyword: KeywordIndex, filters: Filters) -> bool:
+    position = keyword.position(hit.entity.chunk_ids[0])
+    return position is not None and filters.allows(keyword.chunks[position])
+
+
+def _bm25_search(keyword: KeywordIndex, words: list[str], depth: int, filters: Filters) -> list[tuple[int, float]]:
+    """(chunk position, BM25 score) best first, only chunks that pass the filters and score above 0."""
+    import numpy as np
+
+    scores: np.ndarray = keyword.scores(words)
+    if not len(scores) or not scores.any():
+        return []
+    if filters:
+        scores = np.where(keyword.mask(filters.doc_type, filters.path_prefix), scores, 0.0)
+    depth = min(depth, len(scores))
+    top = np.argpartition(-scores, depth - 1)[:depth]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+
+def coverage(keyword: KeywordIndex, words: list[str], candidates: list[Candidate]) -> float:
+    """IDF-weighted share of the question's distinct words that the retrieved chunks contain.
+
+    A word the corpus never uses counts with the highest IDF: "crypto" in a question about a corpus
+    without it is the strongest sign the documents don't cover the question.
+    """
+    import math
+
+    total = max(1, len(keyword.chunks))
+    distinct = list(dict.fromkeys(words))
+    if not distinct:
+        return 0.0
+    texts = keyword.tokenize_many([f"{c.chunk.title}\n{c.chunk.section}\n{c.chunk.text}" for c in candidates])
+    present = {w for tokens in texts for w in tokens}
+    weights = {w: math.log(1 + total / (keyword.document_frequency(w) + 0.5)) for w in distinct}
+    return sum(weights[w] for w in distinct if w in present) / sum(weights.values())
+
+
+def cosine_similarity(chroma_score: float | None) -> float:
+    """llama-index's Chroma store reports exp(-distance); with cosine distance that is exp(cos - 1)."""
+    import math
+
+    if not chroma_score:
+        return 0.0
+    return 1.0 + math.log(chroma_score)
+
+
+def load_vector_index(chunks: store.ChunkIndex, embed_model: BaseEmbedding) -> VectorStoreIndex:
+    from llama_index.core import VectorStoreIndex
+
+    return VectorStoreIndex.from_vector_store(chunks.vector_store, embed_model=embed_model)

@@ -1,0 +1,286 @@
+"""The BM25 keyword index over every chunk, persisted next to the vector index and kept in step with it.
+
+Ingest rebuilds it from the chunks in Chroma at the end of every run that changed the index (a full
+rebuild: about a second per 10k chunks, see docs/benchmarks.md) and stamps it with the collection's
+generation (`store.mark_changed`). Readers load the persisted copy when its stamp matches the
+collection, and otherwise rebuild it from Chroma and persist it, so a stale or absent folder (another
+machine in Chroma http mode, an ingest that stopped half-way) never serves old results.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ingest import store
+
+if TYPE_CHECKING:
+    import numpy as np
+    from llama_index.retrievers.bm25 import BM25Retriever
+
+logger = logging.getLogger(__name__)
+
+# Words of two or more letters or digits; underscores and dots split identifiers, so the column
+# `arrival_date` and the question's "arrival date" share their words.
+TOKEN_PATTERN = r"(?u)[^\W_]{2,}"
+FORMAT = 1  # bump when what is persisted changes shape
+_STAMP = "finbot-keyword.json"
+_READ_PAGE = 2000
+
+
+def keyword_dir(index_path: Path, collection: str) -> Path:
+    """Where the BM25 index of one collection lives: `<index.path>/keyword/<collection>`."""
+    return index_path / "keyword" / collection
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One indexed chunk as stored in Chroma: its id, text and citation metadata (keys in ingest/store.py)."""
+
+    id: str
+    text: str
+    metadata: dict[str, Any]
+
+    @property
+    def path(self) -> str:
+        return str(self.metadata.get(store.PATH, ""))
+
+    @property
+    def section(self) -> str:
+        return str(self.metadata.get(store.SECTION) or "")
+
+    @property
+    def title(self) -> str:
+        return str(self.metadata.get(store.TITLE) or "")
+
+    @property
+    def doc_type(self) -> str:
+        return str(self.metadata.get(store.DOC_TYPE) or "other")
+
+    @property
+    def start_line(self) -> int:
+        return int(self.metadata.get(store.START_LINE) or 0)
+
+    @property
+    def end_line(self) -> int:
+        return int(self.metadata.get(store.END_LINE) or 0)
+
+
+@dataclass
+class KeywordIndex:
+    """BM25 over `chunks` (in the index's own order); `generation` is the collection stamp it was built at."""
+
+    chunks: list[Chunk]
+    generation: str
+    retriever: BM25Retriever | None  # None for an empty collection
+    seconds: float = 0.0  # how long building or loading took
+    loaded: bool = False  # True when read from the persisted folder, False when built from Chroma
+    _positions: dict[str, int] = field(default_factory=dict, repr=False)
+    _masks: dict[tuple[str | None, str | None], np.ndarray] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._positions = {chunk.id: i for i, chunk in enumerate(self.chunks)}
+
+    def mask(self, doc_type: str | None, path_prefix: str | None) -> np.ndarray:
+        """Which chunks pass a doc_type / path-prefix filter (bool per chunk, vectorised and cached)."""
+        import numpy as np
+
+        key = (doc_type, path_prefix)
+        if key not in self._masks:
+            keep = np.ones(len(self.chunks), dtype=bool)
+            if doc_type:
+                keep &= np.array([c.doc_type for c in self.chunks]) == doc_type
+            if path_prefix:
+                keep &= np.char.startswith(np.array([c.path for c in self.chunks], dtype=str), path_prefix)
+            if len(self._masks) >= 64:  # filters are few in practice; keep memory bounded anyway
+                self._masks.clear()
+            self._masks[key] = keep
+        return self._masks[key]
+
+    def position(self, chunk_id: str) -> int | None:
+        return self._positions.get(chunk_id)
+
+    def tokens(self, text: str) -> list[str]:
+        """The text's words as BM25 sees them: lower-cased, stop words out, stemmed."""
+        return self.tokenize_many([text])[0]
+
+    def tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
+        if not texts:
+            return []
+        import bm25s
+
+        stemmer = self.retriever.stemmer if self.retriever is not None else None
+        tokenized = bm25s.tokenize(
+            list(texts), token_pattern=TOKEN_PATTERN, stopwords="en", stemmer=stemmer,
+            return_ids=False, show_progress=False,
+        )
+        return [list(tokens) for tokens in tokenized]
+
+    def scores(self, tokens: Sequence[str]) -> np.ndarray:
+        """BM25 score of every chunk for the query tokens (zeros when none is in the vocabulary)."""
+        import numpy as np
+
+        if self.retriever is None:
+            return np.zeros(0)
+        bm25 = self.retriever.bm25
+        known = [t for t in tokens if t in bm25.vocab_dict]
+        if not known:
+            return np.zeros(len(self.chunks))
+        return np.asarray(bm25.get_scores(known), dtype=float)
+
+    def document_frequency(self, token: str) -> int:
+        """How many chunks hold the (stemmed) token."""
+        if self.retriever is None:
+            return 0
+        bm25 = self.retriever.bm25
+        token_id = bm25.vocab_dict.get(token)
+        if token_id is None:
+            return 0
+        indptr = bm25.scores["indptr"]
+        return int(indptr[token_id + 1] - indptr[token_id])
+
+    def chunks_with(self, token: str) -> set[int]:
+        """Positions of the chunks that hold the (stemmed) token."""
+        if self.retriever is None:
+            return set()
+        bm25 = self.retriever.bm25
+        token_id = bm25.vocab_dict.get(token)
+        if token_id is None:
+            return set()
+        indptr, indices = bm25.scores["indptr"], bm25.scores["indices"]
+        return {int(i) for i in indices[indptr[token_id] : indptr[token_id + 1]]}
+
+
+def read_chunks(index: store.ChunkIndex) -> list[Chunk]:
+    """Every chunk in the collection, ordered by path and first line."""
+    from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+    chunks: list[Chunk] = []
+    offset = 0
+    while True:
+        page = index.collection.get(include=["documents", "metadatas"], limit=_READ_PAGE, offset=offset)
+        ids = page["ids"]
+        if not ids:
+            break
+        for chunk_id, text, meta in zip(ids, page["documents"] or [], page["metadatas"] or [], strict=True):
+            node = metadata_dict_to_node(dict(meta), text=text)
+            chunks.append(Chunk(chunk_id, text or "", dict(node.metadata)))
+        offset += len(ids)
+    chunks.sort(key=lambda c: (c.path, c.start_line, c.id))
+    return chunks
+
+
+def from_chunks(chunks: list[Chunk], generation: str = "") -> KeywordIndex:
+    """An in-memory BM25 index over the given chunks (tests and benchmarks; ingest uses `build`)."""
+    return KeywordIndex(chunks, generation, _bm25(chunks) if chunks else None)
+
+
+def build(index: store.ChunkIndex, folder: Path | None) -> KeywordIndex:
+    """BM25 over every chunk in Chroma, persisted to `folder` (when given) with the collection's generation."""
+    started = time.perf_counter()
+    generation = store.generation(index.collection)  # read first: a write during the read leaves it stale
+    chunks = read_chunks(index)
+    retriever = _bm25(chunks) if chunks else None
+    keyword = KeywordIndex(chunks, generation, retriever, time.perf_counter() - started)
+    if folder is not None and retriever is not None:
+        _persist(retriever, generation, len(chunks), folder)
+    keyword.seconds = time.perf_counter() - started
+    logger.info("built the BM25 index of %d chunks in %.2f s", len(chunks), keyword.seconds)
+    return keyword
+
+
+def load(index: store.ChunkIndex, folder: Path | None) -> KeywordIndex:
+    """The persisted BM25 index if it matches the collection's generation, else rebuilt from Chroma (and persisted)."""
+    started = time.perf_counter()
+    generation = store.generation(index.collection)
+    if folder is not None and _stamp(folder).get("generation") == generation:
+        try:
+            keyword = _load(folder, generation)
+        except (OSError, ValueError, KeyError) as exc:  # half-written or from another version: rebuild
+            logger.warning("the BM25 index in %s is unreadable (%s); rebuilding it from Chroma", folder, exc)
+        else:
+            keyword.seconds = time.perf_counter() - started
+            logger.info("loaded the BM25 index of %d chunks in %.2f s", len(keyword.chunks), keyword.seconds)
+            return keyword
+    return build(index, folder)
+
+
+def sync(index: store.ChunkIndex, folder: Path) -> bool:
+    """Rebuild the persisted BM25 index unless it matches the collection's generation; True if it did."""
+    if _stamp(folder).get("generation") == store.generation(index.collection):
+        return False
+    build(index, folder)
+    return True
+
+
+def _quiet_bm25s() -> None:
+    # bm25s sets its own logger to DEBUG on import, which prints through the CLI's stderr handler.
+    import bm25s  # noqa: F401
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
+def _bm25(chunks: Sequence[Chunk]) -> BM25Retriever:
+    from llama_index.core.schema import BaseNode, TextNode
+    from llama_index.retrievers.bm25 import BM25Retriever
+
+    _quiet_bm25s()
+    # BM25 reads what the embedding reads: title and section (metric, model, column names) plus the text.
+    nodes: list[BaseNode] = [
+        TextNode(
+            id_=c.id, text=c.text, metadata=c.metadata,
+            excluded_embed_metadata_keys=[k for k in c.metadata if k not in store.EMBEDDED_METADATA],
+        )
+        for c in chunks
+    ]
+    return BM25Retriever(nodes=nodes, token_pattern=TOKEN_PATTERN, similarity_top_k=min(10, len(nodes)))
+
+
+def _persist(retriever: BM25Retriever, generation: str, chunks: int, folder: Path) -> None:
+    """Write to a sibling folder, then swap it in, so a reader never sees half an index."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = folder.parent / f".{folder.name}.{uuid.uuid4().hex[:8]}"
+    try:
+        retriever.persist(str(staging), show_progress=False)
+        (staging / _STAMP).write_text(
+            json.dumps({"format": FORMAT, "generation": generation, "chunks": chunks, "token_pattern": TOKEN_PATTERN})
+        )
+        old = folder.parent / f".{folder.name}.old-{uuid.uuid4().hex[:8]}"
+        if folder.exists():
+            folder.rename(old)
+        staging.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:  # a read-only folder must not stop answering: the in-memory index still serves
+        logger.warning("could not persist the BM25 index to %s (%s); it will be rebuilt on next start", folder, exc)
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _stamp(folder: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((folder / _STAMP).read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("token_pattern") != TOKEN_PATTERN:
+        return {}
+    return data
+
+
+def _load(folder: Path, generation: str) -> KeywordIndex:
+    import bm25s
+    from llama_index.retrievers.bm25 import BM25Retriever
+
+    _quiet_bm25s()
+    bm25 = bm25s.BM25.load(str(folder), load_corpus=True, show_progress=False)
+    retriever = BM25Retriever(existing_bm25=bm25, token_pattern=TOKEN_PATTERN, similarity_top_k=1)
+    chunks = []
+    for entry in retriever.corpus:
+        node = json.loads(entry["_node_content"])
+        chunks.append(Chunk(node["id_"], node["text"], node["metadata"]))
+    return KeywordIndex(chunks, generation, retriever, loaded=True)

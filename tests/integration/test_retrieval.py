@@ -1,0 +1,138 @@
+"""Hybrid retrieval on the real index: glossary lookups, filters, --explain, BM25 kept in step with ingest."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import bot.retrieve
+from bot.answer import load_answerer
+from bot.cli import cli
+from bot.config import load_config
+from ingest import keyword_index
+from tests.conftest import CORPUS, write_config
+from tests.integration.test_ask import ask_json, assert_answer_shape
+
+pytestmark = pytest.mark.model
+
+
+def test_an_acronym_only_the_aliases_know_finds_its_metric(indexed_config: Path) -> None:
+    body = ask_json(indexed_config, "what does NDR measure", "--explain")
+    top = body["sources"][0]
+    assert (top["path"], top["section"]) == ("metrics/retention.yaml", "metrics.net_revenue_retention")
+    assert top["explain"]["glossary"] == "metric net_revenue_retention via alias 'ndr'"
+
+
+def test_a_column_name_finds_its_report(indexed_config: Path) -> None:
+    body = ask_json(indexed_config, "what is balance_transaction_count")
+    assert body["sources"][0]["path"] == "reports/rpt_payout_reconciliation.yaml"
+    assert body["sources"][0]["section"].endswith(".columns.balance_transaction_count")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "check"),
+    [
+        ("--type", "policy", lambda s: s["path"].startswith("policies/")),
+        ("--type", "report", lambda s: s["path"].startswith("reports/")),
+        ("--path", "metrics/retention", lambda s: s["path"] == "metrics/retention.yaml"),
+    ],
+)
+def test_filters_restrict_the_sources(indexed_config: Path, option: str, value: str, check: object) -> None:
+    body = ask_json(indexed_config, "how is DSO calculated and monitored", option, value)
+    assert_answer_shape(body)
+    assert body["sources"] and all(check(s) for s in body["sources"])  # type: ignore[operator]
+
+
+def test_a_filter_that_leaves_nothing_abstains(indexed_config: Path) -> None:
+    body = ask_json(indexed_config, "how is DSO calculated", "--path", "no/such/folder/")
+    assert body["abstained"] is True and body["sources"] == []
+
+
+def test_explain_shows_each_stage(indexed_config: Path) -> None:
+    args = ["--config", str(indexed_config), "ask", "--explain", "what's the formula for DSO"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.output.splitlines() if "vector rank" in line)
+    for column in ("similarity", "bm25 rank", "bm25 score", "glossary", "fused"):
+        assert column in header
+    assert "[1]  " in result.output and "metric dso via name 'dso'" in result.output
+    explained = ask_json(indexed_config, "what's the formula for DSO", "--explain")["sources"][0]["explain"]
+    assert set(explained) == {
+        "vector_rank", "similarity", "bm25_rank", "bm25_score", "glossary", "glossary_weight", "fused"
+    }
+    assert "explain" not in ask_json(indexed_config, "what's the formula for DSO")["sources"][0]
+
+
+@pytest.mark.parametrize("mode", ["vector", "bm25"])
+def test_each_mode_alone_still_answers(indexed_config: Path, mode: str) -> None:
+    result = CliRunner().invoke(
+        cli, ["--config", str(indexed_config), "ask", "--json", "--explain", "how is ARR calculated"],
+        env={"FINBOT_RETRIEVAL__MODE": mode, "FINBOT_RETRIEVAL__GLOSSARY": "false"},
+    )
+    assert result.exit_code == 0, result.output
+    sources = json.loads(result.output)["sources"]
+    used, unused = ("vector_rank", "bm25_rank") if mode == "vector" else ("bm25_rank", "vector_rank")
+    assert [s["explain"][used] for s in sources] == [1, 2, 3, 4, 5]  # one list alone: its own order
+    assert all(s["explain"][unused] is None and s["explain"]["glossary"] is None for s in sources)
+    assert any(s["path"] == "metrics/mrr.yaml" for s in sources)
+
+
+def test_bm25_follows_ingest_and_a_running_answerer_sees_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus = tmp_path / "corpus"
+    (corpus / "policies").mkdir(parents=True)
+    shutil.copy(CORPUS / "policies" / "refunds_and_credit_notes.md", corpus / "policies")
+    config_path = write_config(tmp_path, corpus)
+    runner = CliRunner()
+
+    def ingest(*args: str) -> None:
+        result = runner.invoke(cli, ["--config", str(config_path), "ingest", *args])
+        assert result.exit_code == 0, result.output
+
+    ingest()
+    config = load_config(config_path)
+    folder = keyword_index.keyword_dir(config.index.path, config.index.collection)
+    stamp = json.loads((folder / "finbot-keyword.json").read_text())
+    answerer = load_answerer(config)
+    assert answerer.retriever.generation == stamp["generation"]
+    monkeypatch.setattr(bot.retrieve, "REFRESH_SECONDS", 0.0)  # check the generation on every question
+
+    def paths(question: str) -> set[str]:
+        return {s.path for s in answerer.ask(question, 10).sources}
+
+    # add: a new file's words are found by BM25 and the running answerer, without a restart
+    (corpus / "policies" / "zephyr.md").write_text("# Zephyr levy\n\nThe zephyr levy is booked to account 2991.\n")
+    ingest()
+    added = json.loads((folder / "finbot-keyword.json").read_text())
+    assert added["generation"] != stamp["generation"] and added["chunks"] > stamp["chunks"]
+    assert "policies/zephyr.md" in paths("zephyr levy account")
+    assert answerer.retriever.generation == added["generation"]
+
+    # change: the old words are gone from the keyword index, the new ones are there
+    (corpus / "policies" / "zephyr.md").write_text("# Quillon surcharge\n\nThe quillon surcharge is waived.\n")
+    ingest()
+    keyword, _ = answerer.retriever.current()
+    texts = " ".join(c.text for c in keyword.chunks if c.path == "policies/zephyr.md")
+    assert "quillon" in texts and "zephyr" not in texts
+
+    # delete (today through --rebuild, which drops chunks of vanished files): gone from BM25 too
+    (corpus / "policies" / "zephyr.md").unlink()
+    ingest("--rebuild")
+    keyword, _ = answerer.retriever.current()
+    assert all(c.path != "policies/zephyr.md" for c in keyword.chunks)
+    assert json.loads((folder / "finbot-keyword.json").read_text())["chunks"] == len(keyword.chunks)
+
+
+def test_a_missing_keyword_folder_is_rebuilt_from_chroma(indexed_config: Path, tmp_path: Path) -> None:
+    config = load_config(indexed_config)
+    copy = tmp_path / "index"
+    shutil.copytree(config.index.path, copy)
+    shutil.rmtree(copy / "keyword")
+    moved = config.model_copy(update={"index": config.index.model_copy(update={"path": copy})})
+    answerer = load_answerer(moved)
+    assert not answerer.retriever.current()[0].loaded  # built from Chroma...
+    assert (copy / "keyword" / config.index.collection / "finbot-keyword.json").exists()  # ...and persisted
+    assert answerer.ask("what's the formula for DSO").sources[0].path == "metrics/receivables.yaml"

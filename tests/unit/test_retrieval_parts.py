@@ -1,0 +1,169 @@
+"""Glossary extraction, fusion, filters, confidence and widening on small in-memory chunk sets (no model)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bot.confidence import estimate
+from bot.context import widen
+from bot.glossary import acronyms, aliases, build_glossary, entity_of, label_of
+from bot.retrieve import RRF_K, Candidate, Filters, Retrieval, _bm25_search, coverage
+from ingest import keyword_index, store
+from ingest.keyword_index import Chunk
+
+
+def chunk(
+    cid: str, text: str, path: str = "metrics/m.yaml", section: str = "", title: str = "", doc_type: str = "metric",
+    start: int = 1, end: int | None = None,
+) -> Chunk:
+    metadata = {
+        store.PATH: path, store.SECTION: section, store.TITLE: title, store.DOC_TYPE: doc_type,
+        store.START_LINE: start, store.END_LINE: end if end is not None else start + text.count("\n"),
+    }
+    return Chunk(cid, text, metadata)
+
+
+CORPUS = [
+    chunk("dso", "- name: dso\n  label: Days sales outstanding (DSO)\n  description: receivable over billings",
+          section="metrics.dso", title="Days sales outstanding (DSO)", start=10),
+    chunk("dso-meta", "  meta:\n    aliases: [debtor days, collection period]", section="metrics.dso.meta",
+          title="Days sales outstanding (DSO)", start=14),
+    chunk("nrr", "- name: net_revenue_retention\n  label: Net revenue retention\n  meta:\n    synonyms:\n"
+          "      - NDR\n      - net dollar retention", section="metrics.net_revenue_retention",
+          title="Net revenue retention (NRR, trailing 12 months)", path="metrics/retention.yaml"),
+    chunk("arrival", "- name: arrival_date\n  description: when the payout lands in the bank",
+          path="reports/rpt_payouts.yaml", section="models.rpt_payouts.columns.arrival_date", title="arrival_date",
+          doc_type="report"),
+    chunk("payouts", "- name: rpt_payouts\n  description: one row per payout", path="reports/rpt_payouts.yaml",
+          section="models.rpt_payouts", title="rpt_payouts", doc_type="report", start=1),
+    chunk("cur1", "- name: currency\n  description: ISO code", path="reports/rpt_payouts.yaml",
+          section="models.rpt_payouts.columns.currency", title="currency", doc_type="report", start=30),
+    chunk("cur2", "- name: currency\n  description: ISO code of the invoice", path="reports/rpt_aging.yaml",
+          section="models.rpt_aging.columns.currency", title="currency", doc_type="report"),
+    chunk("policy", "Collections follow up on DSO above 45 days; the controller reviews the list every month.",
+          path="policies/invoicing.md", section="Invoicing > DSO monitoring", title="Invoicing", doc_type="policy"),
+    chunk("other", "Chart of accounts: 1030 is the Northbank clearing account.", path="reference/coa.csv",
+          section="rows 1-20", title="coa", doc_type="other"),
+]
+
+
+@pytest.fixture(scope="module")
+def keyword() -> keyword_index.KeywordIndex:
+    return keyword_index.from_chunks(list(CORPUS))
+
+
+def test_entities_come_from_sections() -> None:
+    assert entity_of("metrics.dso") == ("metric", "dso")
+    assert entity_of("metrics.dso.meta") == ("metric", "dso")
+    assert entity_of("models.rpt_payouts") == ("model", "rpt_payouts")
+    assert entity_of("models.rpt_payouts.columns.arrival_date") == ("column", "rpt_payouts.arrival_date")
+    assert entity_of("semantic_models.retention_cohorts") == ("model", "retention_cohorts")
+    assert entity_of("Invoicing > DSO monitoring") is None
+    assert label_of("metric", "dso", "Days sales outstanding (DSO)") == "Days sales outstanding"
+    assert label_of("column", "rpt_payouts.arrival_date", "arrival_date") == "arrival date"
+
+
+def test_acronyms_are_stated_or_initials_of_long_labels() -> None:
+    assert acronyms("Net revenue retention (NRR, trailing 12 months)") == ["NRR"]
+    assert acronyms("Customer acquisition cost") == ["CAC"]
+    assert acronyms("Cost of goods sold") == ["CGS"]  # small words skipped
+    assert acronyms("Gross margin (%)") == []  # two words: too short to guess an acronym
+
+
+def test_aliases_in_flow_lists_block_lists_and_prose() -> None:
+    assert aliases("    aliases: [NRR, NDR, net dollar retention]") == ["NRR", "NDR", "net dollar retention"]
+    assert aliases("synonyms:\n  - NDR\n  - 'net dollar retention'\nnext: x") == ["NDR", "net dollar retention"]
+    assert aliases("DSO, also known as debtor days or collection period.") == ["debtor days", "collection period"]
+    assert aliases("no list here") == []
+
+
+def test_an_acronym_or_alias_names_its_metric(keyword: keyword_index.KeywordIndex) -> None:
+    glossary = build_glossary(keyword)
+    assert [(h.entity.name, h.via) for h in glossary.match("what's the formula for DSO")][0] == ("dso", "name")
+    ndr = glossary.match("how is NDR calculated")
+    assert ndr[0].entity.name == "net_revenue_retention" and ndr[0].via == "alias"
+    assert glossary.match("debtor days last quarter")[0].entity.name == "dso"
+    assert glossary.match("what is the capital of france") == []
+
+
+def test_the_longest_term_wins_and_a_named_model_picks_its_column(keyword: keyword_index.KeywordIndex) -> None:
+    glossary = build_glossary(keyword)
+    hits = glossary.match("net revenue retention")
+    assert {h.entity.name for h in hits} == {"net_revenue_retention"}
+    ambiguous = [h for h in glossary.match("which currency is it in") if h.entity.kind == "column"]
+    assert len(ambiguous) == 2 and ambiguous[0].weight < 0.5  # a column of many models: a weak hint
+    scoped = [h for h in glossary.match("currency in rpt_payouts") if h.entity.kind == "column"]
+    assert [h.entity.name for h in scoped] == ["rpt_payouts.currency"]
+    assert scoped[0].weight > ambiguous[0].weight
+
+
+def test_the_defining_chunk_gets_the_full_weight(keyword: keyword_index.KeywordIndex) -> None:
+    glossary = build_glossary(keyword)
+    weights = glossary.chunk_weights(glossary.match("DSO"))
+    assert weights["dso"][0] > weights["dso-meta"][0] > 0
+
+
+def test_rrf_rewards_agreement_and_the_glossary() -> None:
+    both = Candidate(CORPUS[0], vector_rank=2, bm25_rank=2)
+    one = Candidate(CORPUS[1], vector_rank=1)
+    assert both.fuse(True, True) > one.fuse(True, True)
+    assert math.isclose(one.fuse(True, True), 1 / (RRF_K + 1))
+    assert one.fuse(False, True) == 0.0  # bm25-only mode ignores the vector rank
+    first_in_both = Candidate(CORPUS[3], vector_rank=1, bm25_rank=1)
+    boosted = Candidate(CORPUS[2], vector_rank=4, bm25_rank=3, glossary_weight=1.0)
+    assert boosted.fuse(True, True) > first_in_both.fuse(True, True)  # the question named its entity
+
+
+def test_bm25_search_filters_in_memory(keyword: keyword_index.KeywordIndex) -> None:
+    words = keyword.tokens("DSO days")
+    everything = {keyword.chunks[i].id for i, _ in _bm25_search(keyword, words, 10, Filters())}
+    assert {"dso", "policy"} <= everything
+    policies = _bm25_search(keyword, words, 10, Filters(doc_type="policy"))
+    assert [keyword.chunks[i].id for i, _ in policies] == ["policy"]
+    prefixed = _bm25_search(keyword, words, 10, Filters(path_prefix="metrics/"))
+    assert {keyword.chunks[i].path for i, _ in prefixed} == {"metrics/m.yaml"}
+    assert _bm25_search(keyword, keyword.tokens("zzz unknownword"), 10, Filters()) == []
+
+
+def test_filters_allow_by_type_and_prefix() -> None:
+    assert not Filters()
+    assert Filters(doc_type="report").allows(CORPUS[3]) and not Filters(doc_type="report").allows(CORPUS[0])
+    assert Filters(path_prefix="reports/rpt_pay").allows(CORPUS[3])
+    assert not Filters(doc_type="report", path_prefix="reports/rpt_aging").allows(CORPUS[3])
+
+
+def test_coverage_counts_rare_question_words_most(keyword: keyword_index.KeywordIndex) -> None:
+    found = [Candidate(CORPUS[0])]
+    covered = coverage(keyword, keyword.tokens("dso receivable billings"), found)
+    missing = coverage(keyword, keyword.tokens("dso crypto hedging"), found)
+    assert covered == 1.0
+    assert 0 < missing < 0.5
+
+
+def test_confidence_rises_with_each_signal(keyword: keyword_index.KeywordIndex) -> None:
+    glossary = build_glossary(keyword)
+    candidates = [Candidate(CORPUS[0])]
+    low = estimate(Retrieval(candidates, [], 0.2, 0.2))
+    similar = estimate(Retrieval(candidates, [], 0.7, 0.2))
+    covered = estimate(Retrieval(candidates, [], 0.7, 0.9))
+    named = estimate(Retrieval(candidates, glossary.match("DSO"), 0.7, 0.9))
+    assert 0 < low < similar < covered < named < 1
+    assert estimate(Retrieval([], [], None, 0.0)) == 0.0
+
+
+def test_widening_joins_the_neighbours_of_the_same_section() -> None:
+    parts = [
+        chunk("a", "| bucket | rate |\n|---|---|", path="policies/p.md", section="P > Table", start=1, end=2),
+        chunk("b", "| current | 1% |", path="policies/p.md", section="P > Table", start=3, end=3),
+        chunk("c", "| 90+ days | 50% |", path="policies/p.md", section="P > Table", start=5, end=5),
+        chunk("d", "Another section.", path="policies/p.md", section="P > Other", start=7, end=7),
+    ]
+    keyword = keyword_index.from_chunks(parts)
+    whole = widen(parts[1], keyword)
+    assert whole.text == "| bucket | rate |\n|---|---|\n| current | 1% |\n\n| 90+ days | 50% |"
+    assert (whole.start_line, whole.end_line) == (1, 5)
+    assert widen(parts[3], keyword) == parts[3]  # alone in its section
+    narrow = widen(parts[1], keyword, max_chars=len(parts[1].text) + len(parts[0].text) + 2)
+    assert (narrow.start_line, narrow.end_line) == (1, 3)  # grows before, then stops at the limit
