@@ -18,12 +18,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from golden_eval import build_index  # bench/ is sys.path[0] when a script here runs
+
 from bot.answer import Answerer, load_answerer
 from bot.config import load_config
 from bot.golden import load_golden
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from golden_eval import build_index  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = REPO / "config.yaml"

@@ -14,14 +14,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+from golden_eval import build_index  # bench/ is sys.path[0] when a script here runs
+
 from bot.answer import load_answerer
 from bot.config import Config, load_config
 from bot.eval_report import scores_table
 from bot.evaluate import EvalReport, run_eval
 from bot.golden import load_golden
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from golden_eval import build_index  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 BENCHMARKS = REPO / "docs" / "benchmarks.md"

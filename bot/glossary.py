@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ingest.dbt import columns_in
+
 if TYPE_CHECKING:
     from ingest.keyword_index import Chunk, KeywordIndex
 
@@ -127,8 +129,7 @@ def build_glossary(keyword: KeywordIndex) -> Glossary:
     """Every metric, model and column in the index, with the terms that name it."""
     groups: dict[tuple[str, str, str], list[Chunk]] = defaultdict(list)  # (kind, name, path) -> chunks
     for chunk in keyword.chunks:
-        found = entity_of(chunk.section)
-        if found:
+        for found in entities_of(chunk):
             groups[(*found, chunk.path)].append(chunk)
     entities: list[Entity] = []
     texts: list[str] = []  # every term's text, tokenized in one batch below
@@ -147,6 +148,19 @@ def build_glossary(keyword: KeywordIndex) -> Glossary:
         if words and any(len(w) > 1 for w in words) and all(e != entity for e, _ in terms[words]):
             terms[words].append((entity, via))
     return Glossary(keyword, entities, dict(terms))
+
+
+def entities_of(chunk: Chunk) -> list[tuple[str, str]]:
+    """The entity the chunk's section names, and the columns a model or column-group chunk lists."""
+    found = entity_of(chunk.section)
+    if not found:
+        return []
+    if found[0] != "model":
+        return [found]
+    model = found[1]
+    in_group = chunk.section.endswith(".columns")  # a group of columns: they are its subject, not the model
+    columns = [("column", f"{model}.{column}") for column in dict.fromkeys(columns_in(chunk.text))]
+    return columns if in_group and columns else [found, *columns]
 
 
 def entity_of(section: str) -> tuple[str, str] | None:

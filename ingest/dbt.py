@@ -49,6 +49,16 @@ class _Item:
         return [f"{head}: {self.description}" if self.description else head, *self.details]
 
 
+# How a column line of a rendered model chunk starts (see Member.lines); readers such as the glossary find a
+# chunk's columns with it.
+COLUMN_LINE = re.compile(r"^(?:Model [\w.]+, |- )column ([\w.]+)", re.MULTILINE)
+
+
+def columns_in(text: str) -> list[str]:
+    """The column names a rendered model chunk describes, in order."""
+    return COLUMN_LINE.findall(text)
+
+
 class DbtPassages:
     """Renders the resource entries of one dbt YAML file into passages."""
 

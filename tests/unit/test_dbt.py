@@ -366,3 +366,15 @@ def test_other_entries_of_a_dbt_file_keep_the_generic_walker(tmp_path: Path) -> 
         ("exposures.board_pack", 6, 7),
     ]
     assert passages[1].text == "  - name: board_pack\n    owner: fpa"  # the file's own lines
+
+
+def test_columns_in_reads_the_column_lines_a_model_chunk_renders() -> None:
+    from ingest.dbt import columns_in
+
+    text = (
+        "Model rpt_payouts, column arrival_date (date): When the money lands.\nTests: not_null\n"
+        "Model rpt_payouts, column payout_id (varchar): The payout.\n"
+    )
+    assert columns_in(text) == ["arrival_date", "payout_id"]
+    assert columns_in("Model rpt_payouts\nColumns:\n- column currency (varchar): ISO code.") == ["currency"]
+    assert columns_in("A policy that mentions a column in prose.") == []
