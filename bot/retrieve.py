@@ -30,6 +30,9 @@ MODES: tuple[Mode, ...] = ("vector", "bm25", "hybrid")
 RRF_K = 60
 # A glossary hit of weight 1 counts as this many first places (it names the entity outright).
 GLOSSARY_WEIGHT = 1.0
+# A superseded or archived document (front matter `status:`) keeps this share of its fused score: it still
+# answers when nothing current does, but the policy in force comes first.
+RETIRED_FACTOR = 0.5
 # Weaker hits (a word most of the corpus uses, like an alias "revenue") are hints too vague to boost on.
 MIN_GLOSSARY_WEIGHT = 0.2
 # Each stage proposes this many candidates per source cited, so fusion has something to reorder.
@@ -73,6 +76,8 @@ class Candidate:
         if use_bm25 and self.bm25_rank:
             score += 1 / (RRF_K + self.bm25_rank)
         score += GLOSSARY_WEIGHT * self.glossary_weight / (RRF_K + 1)
+        if self.chunk.metadata.get(store.STATUS) in store.RETIRED_STATUSES:
+            score *= RETIRED_FACTOR
         self.fused = score
         return score
 

@@ -102,6 +102,8 @@ def build_nodes(source: SourceFile, context: LoadContext | None = None, fingerpr
         }
         if passage.page is not None:  # Chroma metadata cannot hold None
             metadata[store.PAGE] = passage.page
+        if isinstance(status := doc.front_matter.get("status"), str):
+            metadata[store.STATUS] = status.strip().lower()
         hidden = [key for key in metadata if key not in store.EMBEDDED_METADATA]
         nodes.append(
             TextNode(

@@ -34,6 +34,9 @@ END_LINE = "end_line"
 PAGE = "page"  # 1-based page of a PDF; absent for documents without pages
 DOC_TYPE = "doc_type"  # metric | report | policy | other
 DOC_TYPES = ("metric", "report", "policy", "other")
+STATUS = "status"  # from a document's front matter `status:`, lower-cased; absent when not stated
+# Documents kept for the record but no longer in force: retrieval ranks them below current ones.
+RETIRED_STATUSES = ("superseded", "archived", "deprecated", "retired")
 # The sync manifest lives in the chunks themselves, so it can never disagree with them (and works the
 # same against a Chroma server): every chunk of a file carries the file's fingerprint and chunk count.
 FILE_FINGERPRINT = "file_fingerprint"

@@ -153,3 +153,14 @@ def test_non_utf8_names_the_line(tmp_path: Path) -> None:
 def test_binary_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DocumentError, match="binary"):
         load_yaml(write(tmp_path, "x.yaml", b"\x00\x01\x02"))
+
+
+def test_front_matter_status_reaches_the_chunk_metadata(tmp_path: Path) -> None:
+    from ingest import pipeline, store
+    from ingest.sources import SourceFile
+
+    path = tmp_path / "policies" / "old.md"
+    path.parent.mkdir()
+    path.write_text("---\ntitle: Old refunds\nstatus: Superseded\n---\n\n# Old refunds\n\nFourteen days.\n")
+    nodes = pipeline.build_nodes(SourceFile(tmp_path, path))
+    assert [node.metadata[store.STATUS] for node in nodes] == ["superseded"]

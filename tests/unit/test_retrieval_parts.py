@@ -167,3 +167,13 @@ def test_widening_joins_the_neighbours_of_the_same_section() -> None:
     assert widen(parts[3], keyword) == parts[3]  # alone in its section
     narrow = widen(parts[1], keyword, max_chars=len(parts[1].text) + len(parts[0].text) + 2)
     assert (narrow.start_line, narrow.end_line) == (1, 3)  # grows before, then stops at the limit
+
+
+def test_a_superseded_document_ranks_below_the_current_one() -> None:
+    current = chunk("now", "Refunds within 30 days.", path="policies/refunds.md", doc_type="policy")
+    old = Chunk("old", "Refunds within 14 days.", {**current.metadata, store.STATUS: "superseded"})
+    old_first = Candidate(old, vector_rank=1, bm25_rank=1)
+    current_second = Candidate(current, vector_rank=2, bm25_rank=2)
+    assert current_second.fuse(True, True) > old_first.fuse(True, True)
+    alone = Candidate(old, vector_rank=1, bm25_rank=1)
+    assert alone.fuse(True, True) > 0  # still found when nothing current matches
