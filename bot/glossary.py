@@ -23,6 +23,9 @@ from ingest.dbt import columns_in
 if TYPE_CHECKING:
     from ingest.keyword_index import Chunk, KeywordIndex
 
+# A one-word alias is a hint, not a name: it often also means the everyday thing (dev split: 0.5 helped
+# policy questions that mention "chargeback" or "expense" without losing the acronym/alias questions).
+_ONE_WORD_ALIAS = 0.5
 # dbt layer prefixes: `rpt_payout_reconciliation` is also called "payout reconciliation".
 _MODEL_PREFIXES = ("rpt", "fct", "dim", "stg", "int", "mart")
 _PARENS = re.compile(r"\(([^()]*)\)")
@@ -88,7 +91,9 @@ class Glossary:
             share = self.specificity(words) / len(chosen)
             if in_named_model:
                 share = min(1.0, share + _COLUMN_OF_NAMED_MODEL / len(chosen))
-            hits.extend(GlossaryHit(" ".join(words), via, entity, share) for entity, via in chosen)
+            hits.extend(
+                GlossaryHit(" ".join(words), via, entity, share * _loose(via, words)) for entity, via in chosen
+            )
         return sorted(hits, key=lambda h: -h.weight)
 
     def specificity(self, words: tuple[str, ...]) -> float:
@@ -123,6 +128,11 @@ class Glossary:
             postings = [self.keyword.chunks_with(w) for w in words]
             self._df[words] = len(set.intersection(*postings)) if postings else 0
         return self._df[words]
+
+
+def _loose(via: str, words: tuple[str, ...]) -> float:
+    """A one-word alias ("chargeback" for disputes opened) names its metric less surely than its own name."""
+    return _ONE_WORD_ALIAS if via == "alias" and len(words) == 1 else 1.0
 
 
 def build_glossary(keyword: KeywordIndex) -> Glossary:
