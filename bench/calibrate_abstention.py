@@ -18,7 +18,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from golden_eval import build_index  # bench/ is sys.path[0] when a script here runs
+from benchmarks_md import write_section  # bench/ is sys.path[0] when a script here runs
+from golden_eval import build_index
 
 from bot.answer import Answerer, load_answerer
 from bot.config import load_config
@@ -26,9 +27,7 @@ from bot.golden import load_golden
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = REPO / "config.yaml"
-BENCHMARKS = REPO / "docs" / "benchmarks.md"
 COMMAND = ".venv/bin/python bench/calibrate_abstention.py"
-START, END = "<!-- abstention:start -->", "<!-- abstention:end -->"
 THRESHOLDS = [round(0.30 + 0.02 * i, 2) for i in range(34)]  # 0.30 .. 0.96
 
 
@@ -79,17 +78,6 @@ def write_threshold(threshold: float) -> None:
     CONFIG.write_text(updated)
 
 
-def write_section(text: str) -> None:
-    current = BENCHMARKS.read_text()
-    block = f"{START}\n{text}\n{END}"
-    if START in current:
-        head, rest = current.split(START, 1)
-        current = head + block + rest.split(END, 1)[1]
-    else:
-        current = current.rstrip("\n") + "\n\n" + block + "\n"
-    BENCHMARKS.write_text(current)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dry-run", action="store_true", help="print only; change no file")
@@ -117,7 +105,7 @@ def main() -> None:
     print(text)
     if not args.dry_run:
         write_threshold(best.threshold)
-        write_section(text)
+        write_section("abstention", text)
         print(f"\nwrote retrieval.min_confidence: {best.threshold:.2f} to {CONFIG}", file=sys.stderr)
 
 

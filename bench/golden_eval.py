@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks_md import write_section  # bench/ is sys.path[0] when a script here runs
+
 from bot.answer import Answerer, load_answerer
 from bot.config import Config, load_config
 from bot.eval_report import scores_table
@@ -26,8 +28,6 @@ from ingest import pipeline, store
 REPO = Path(__file__).resolve().parent.parent
 
 COMMAND = ".venv/bin/python bench/golden_eval.py"
-BENCHMARKS = REPO / "docs" / "benchmarks.md"
-START, END = "<!-- golden-eval:start -->", "<!-- golden-eval:end -->"
 
 
 def build_index(config: Config) -> None:
@@ -62,17 +62,6 @@ def ratios(reports: list[EvalReport], floors: dict[str, float]) -> str:
     )
 
 
-def write_section(text: str) -> None:
-    current = BENCHMARKS.read_text() if BENCHMARKS.exists() else "# Benchmarks\n"
-    block = f"{START}\n{text}\n{END}"
-    if START in current:
-        head, rest = current.split(START, 1)
-        current = head + block + rest.split(END, 1)[1]
-    else:
-        current = current.rstrip("\n") + "\n\n" + block + "\n"
-    BENCHMARKS.write_text(current)
-
-
 def main() -> None:
     base = load_config(REPO / "config.yaml")
     reports, floors = [], {}
@@ -97,7 +86,7 @@ def main() -> None:
         scores_table(reports[1].by_kind),
     ])
     print(text)
-    write_section(text)
+    write_section("golden-eval", text)
 
 
 if __name__ == "__main__":

@@ -23,9 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks_md import BENCHMARKS, write_section  # bench/ is sys.path[0] when a script here runs
+
 REPO = Path(__file__).resolve().parent.parent
-BENCHMARKS = REPO / "docs" / "benchmarks.md"
-START, END = "<!-- ingest-throughput:start -->", "<!-- ingest-throughput:end -->"
 
 WORDS = [
     "revenue", "invoice", "ledger", "accrual", "deferred", "recognition", "contract", "customer",
@@ -162,18 +162,8 @@ def main() -> None:
     ]
     print("\n".join(lines))
     if not args.no_write:
-        write_section("\n".join(lines))
+        write_section("ingest-throughput", "\n".join(lines))
         print(f"written to {BENCHMARKS.relative_to(REPO)}", file=sys.stderr)
-
-
-def write_section(body: str) -> None:
-    text = BENCHMARKS.read_text()
-    section = f"{START}\n{body}{END}"
-    if START in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    BENCHMARKS.write_text(text)
 
 
 if __name__ == "__main__":

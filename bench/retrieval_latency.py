@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from benchmarks_md import write_section  # bench/ is sys.path[0] when a script here runs
 
 from bot.answer import Answerer
 from bot.evaluate import percentile
@@ -33,9 +34,7 @@ from bot.retrieve import HybridRetriever, load_vector_index
 from ingest import keyword_index, store
 
 REPO = Path(__file__).resolve().parent.parent
-BENCHMARKS = REPO / "docs" / "benchmarks.md"
 COMMAND = ".venv/bin/python bench/retrieval_latency.py"
-START, END = "<!-- retrieval-latency:start -->", "<!-- retrieval-latency:end -->"
 SIZES = (1_000, 10_000, 100_000)
 REAL_TEXTS = 1_500
 NOISE = 0.35  # perturbation of a derived vector, relative to the unit vector it copies
@@ -211,17 +210,6 @@ def tables(rows: list[dict[str, float]], queries: int) -> str:
     ])
 
 
-def write_section(text: str) -> None:
-    current = BENCHMARKS.read_text()
-    block = f"{START}\n{text}\n{END}"
-    if START in current:
-        head, rest = current.split(START, 1)
-        current = head + block + rest.split(END, 1)[1]
-    else:
-        current = current.rstrip("\n") + "\n\n" + block + "\n"
-    BENCHMARKS.write_text(current)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
@@ -242,7 +230,7 @@ def main() -> None:
     text = tables(rows, args.queries)
     print(text)
     if tuple(args.sizes) == SIZES:
-        write_section(text)
+        write_section("retrieval-latency", text)
 
 
 if __name__ == "__main__":
