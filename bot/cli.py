@@ -114,6 +114,9 @@ def ingest_command(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, d
             report = pipeline.apply(todo, index, embed_model, progress, keyword_dir)
     for error in report.failed:
         click.echo(f"error: {error}", err=True)
+    if not report.scanned:
+        folders = ", ".join(str(root) for root in roots)
+        click.echo(f"warning: no files under {folders}; add documents there or fix corpus.paths.", err=True)
     click.echo(
         f"Scanned {report.scanned} files: {report.added} added, {report.updated} updated, "
         f"{report.unchanged} unchanged, {report.deleted} deleted, {len(report.skipped)} skipped, "

@@ -44,3 +44,12 @@ def test_ingest_of_a_missing_folder_says_so(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--config", str(config), "ingest"])
     assert result.exit_code == 1
     assert "no-such-corpus does not exist" in result.output
+
+
+def test_ingest_of_an_empty_folder_warns_and_writes_nothing(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    result = CliRunner().invoke(cli, ["--config", str(write_config(tmp_path, corpus)), "ingest"])
+    assert result.exit_code == 0, result.output
+    assert f"warning: no files under {corpus}" in result.output
+    assert "0 chunks written" in result.output
