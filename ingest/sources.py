@@ -105,4 +105,5 @@ def fingerprint(source: SourceFile, max_bytes: int, doc_blocks: Mapping[str, str
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1_000_000:.6g} MB"
+    """Enough digits that a size just over the limit never reads as equal to it (0.108011 MB, 20.0412 MB)."""
+    return f"{size / 1_000_000:.6g} MB"

@@ -116,15 +116,19 @@ def test_dry_run_before_any_ingest_creates_nothing(config: Path, tmp_path: Path)
     assert not (tmp_path / "index" / "chroma.sqlite3").exists()
 
 
+PDF = (REPO / "corpus" / "policies" / "travel_and_expense_policy.pdf").read_bytes()
+
 BAD_FILES = {
+    "broken PDF": ("policies/travel.pdf", PDF[: len(PDF) // 2], "cannot read this PDF"),
+    "unreadable": ("policies/refunds.md", None, "cannot read file (Permission denied)"),
     "invalid YAML": ("metrics/arr.yaml", b"metrics:\n  - name: arr\n    label: ARR: annual\n", "line 3"),
     "empty": ("policies/refunds.md", b"  \n\n", "is empty; add content or delete the file"),
     "binary": ("policies/refunds.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "looks binary"),
     "not UTF-8": ("policies/refunds.md", b"# Refunds\n\nCaf\xe9 expenses\n", "line 3: not valid UTF-8"),
     "oversized": (
         "policies/refunds.md",
-        b"# Refunds\n\n" + b"All refunds need a ticket.\n" * 2000,
-        "is 0.054011 MB, over the 0.01 MB limit (corpus.max_file_mb); split the file or raise the limit",
+        b"# Refunds\n\n" + b"All refunds need a ticket.\n" * 4000,
+        "is 0.108011 MB, over the 0.1 MB limit (corpus.max_file_mb); split the file or raise the limit",
     ),
 }
 
@@ -132,22 +136,30 @@ BAD_FILES = {
 @pytest.mark.parametrize("case", BAD_FILES)
 def test_a_bad_file_is_named_and_keeps_its_old_chunks(tmp_path: Path, corpus: Path, case: str) -> None:
     rel, data, message = BAD_FILES[case]
+    if data is None and os.geteuid() == 0:
+        pytest.skip("root reads a file whatever its permissions")
     good = corpus / "metrics" / "arr.yaml"
     good.parent.mkdir()
     good.write_text("metrics:\n  - name: arr\n    label: ARR\n    description: Annual recurring revenue.\n")
+    (corpus / "policies" / "travel.pdf").write_bytes(PDF)
     config = write_config(tmp_path, corpus)
-    config.write_text(config.read_text().replace("corpus:\n", "corpus:\n  max_file_mb: 0.01\n"))
+    config.write_text(config.read_text().replace("corpus:\n", "corpus:\n  max_file_mb: 0.1\n"))
     assert ingest(config).exit_code == 0
     before = snapshot(config)
+    assert any(meta["path"] == rel for _, meta in before.values())
 
-    (corpus / rel).write_bytes(data)
+    if data is None:
+        (corpus / rel).write_text("# Refunds\n\nChanged, but nobody may read it.\n")
+        (corpus / rel).chmod(0)
+    else:
+        (corpus / rel).write_bytes(data)
     write_policy(corpus, "expenses")  # the run goes on with the other files
     result = ingest(config)
 
     assert result.exit_code == 1
     error_lines = [line for line in result.output.splitlines() if line.startswith("error: ")]
     assert len(error_lines) == 1 and rel in error_lines[0] and message in error_lines[0], result.output
-    assert "1 added, 0 updated, 3 unchanged, 0 deleted, 0 skipped, 1 failed" in result.output
+    assert "1 added, 0 updated, 4 unchanged, 0 deleted, 0 skipped, 1 failed" in result.output
     after = snapshot(config)
     assert {id_: row for id_, row in after.items() if row[1]["path"] == rel} == {
         id_: row for id_, row in before.items() if row[1]["path"] == rel
