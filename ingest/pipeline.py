@@ -50,10 +50,6 @@ class IngestReport:
     def ok(self) -> bool:
         return not self.failed
 
-    @property
-    def wrote(self) -> bool:
-        return bool(self.added or self.updated or self.deleted)
-
 
 def plan(roots: Sequence[Path], index: store.ChunkIndex | None, max_bytes: int = DEFAULT_MAX_BYTES) -> Plan:
     """Compare the corpus folders with the index (reads files and chunk metadata, writes nothing)."""
