@@ -11,17 +11,16 @@ import hashlib
 import hmac
 import itertools
 import json
-import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-import uvicorn
 from aiohttp import WSMsgType, web
+
+from tests.integration.servers import bound_socket
 
 BOT_USER, BOT_ID, TEAM = "UBOT", "BBOT", "T0TEAM"
 POLL_TIMEOUT = 120.0  # a hang guard, not a performance limit: a reply normally arrives in about a second
@@ -62,7 +61,7 @@ class FakeSlack:
         app.router.add_get("/socket", self._socket)
         runner = web.AppRunner(app)
         self._loop.run_until_complete(runner.setup())
-        site = web.SockSite(runner, _bound_socket())
+        site = web.SockSite(runner, bound_socket())
         self._loop.run_until_complete(site.start())
         self.port = site._sock.getsockname()[1]  # type: ignore[union-attr]
         self._socket_envelopes = asyncio.Queue()
@@ -219,35 +218,6 @@ def slash_body(channel: str, user: str, text: str, response_url: str) -> str:
 
 def interaction_body(payload: dict[str, Any]) -> str:
     return urlencode({"payload": json.dumps(payload)})
-
-
-def first_free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _bound_socket() -> socket.socket:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-@contextmanager
-def uvicorn_in_thread(app: Any) -> Iterator[str]:
-    """Serve the ASGI app on a free port in a thread; yields its base URL."""
-    sock = _bound_socket()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        assert thread.is_alive(), "uvicorn died during start-up"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def section_texts(blocks: list[dict[str, Any]], kind: str = "section") -> list[str]:

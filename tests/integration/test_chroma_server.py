@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from bot.cli import cli
 from tests.conftest import CORPUS, write_config
-from tests.integration.test_http import free_port
+from tests.integration.servers import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 

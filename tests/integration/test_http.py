@@ -1,46 +1,28 @@
 """The HTTP API on a real uvicorn: in a thread for most tests, and `finbot serve` as a process."""
 
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from bot.answer import load_answerer
 from bot.api import create_api
 from bot.config import load_config
+from tests.integration.servers import free_port, uvicorn_in_thread
 from tests.integration.test_ask import ask_json, assert_answer_shape
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def base_url(indexed_config: Path) -> Iterator[str]:
-    app = create_api(load_answerer(load_config(indexed_config)))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        assert thread.is_alive(), "uvicorn died during start-up"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with uvicorn_in_thread(create_api(load_answerer(load_config(indexed_config)))) as url:
+        yield url
 
 
 def test_ask_returns_the_same_json_as_the_cli(base_url: str, indexed_config: Path) -> None:

@@ -25,6 +25,7 @@ from bot.slack import blocks
 from bot.slack.app import create_slack_app
 from bot.slack.feedback import FeedbackStore
 from tests.conftest import CORPUS, write_config
+from tests.integration.servers import uvicorn_in_thread
 from tests.integration.slack_harness import (
     BOT_ID,
     BOT_USER,
@@ -38,7 +39,6 @@ from tests.integration.slack_harness import (
     section_texts,
     signature_headers,
     slash_body,
-    uvicorn_in_thread,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]

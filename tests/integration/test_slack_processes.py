@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from bot.slack import blocks
+from tests.integration.servers import free_port
 from tests.integration.slack_harness import (
     FakeSlack,
     event_body,
-    first_free_port,
     mention,
     message,
     poll,
@@ -64,7 +64,7 @@ def stderr_of(tmp_path: Path) -> str:
 def test_finbot_serve_answers_slack_when_both_secrets_are_set(
     indexed_config: Path, fake: FakeSlack, tmp_path: Path
 ) -> None:
-    port = first_free_port()
+    port = free_port()
     secrets = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET, "FINBOT_HTTP__PORT": str(port)}
     with finbot(["serve"], indexed_config, fake, tmp_path, **secrets) as proc:
 
