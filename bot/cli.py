@@ -70,12 +70,15 @@ def _config(ctx: click.Context) -> Config:
 
 @cli.command("ingest")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path, file_okay=False))
-@click.option("--rebuild", is_flag=True, help="Drop the whole index first and build it from scratch.")
+@click.option("--rebuild", is_flag=True, help="Empty the index first and build it from scratch.")
 @click.option("--dry-run", is_flag=True, help="Print what would be added, updated and deleted; write nothing.")
 @click.option("--wait", is_flag=True, help="If another ingest is writing this index, wait for it instead of exiting.")
 @click.pass_context
 def ingest_command(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, dry_run: bool, wait: bool) -> None:
     """Sync the index with the corpus folders (default: corpus.paths; PATHS replace them for this run).
+
+    The index mirrors the folders of the run: files indexed from elsewhere are removed, so PATHS must
+    name every folder the index should hold (try --dry-run first).
 
     Only new and changed files are parsed and embedded (by content hash); files gone from the
     folders are removed from the index; unchanged files are left alone.
@@ -89,7 +92,9 @@ def ingest_command(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, d
     keeps the chunks it had; the exit code is then 1. A run that is killed is finished by the next.
     """
     from ingest import keyword_index, pipeline, store
+    from ingest.errors import IngestError
     from ingest.lock import ingest_lock
+    from ingest.sources import discover
 
     config = _config(ctx)
     roots = list(paths) or config.corpus.paths
@@ -99,7 +104,14 @@ def ingest_command(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, d
             _print_plan(_open_for_plan(config), roots, config.corpus.max_file_bytes)
             return
         if rebuild:
-            store.delete_collection(config.index.path, config.index.collection, config.index.server())
+            if not discover(roots).files:  # checked first: a typo or an unmounted volume must not empty the index
+                raise IngestError(
+                    f"Found no files under {', '.join(map(str, roots))}; --rebuild would leave the index empty. "
+                    "Check the folders (an unmounted volume?) or corpus.paths."
+                )
+            store.clear_collection(
+                config.index.path, config.index.collection, config.embedding.model, config.index.server()
+            )
         index = store.open_index(
             config.index.path, config.index.collection, config.embedding.model, create=True,
             server=config.index.server(),
@@ -205,7 +217,7 @@ def ask(
     \b
     Examples:
       finbot ask "what's the formula for DSO"
-      finbot ask --type policy "can we offer net 60 terms?"
+      finbot ask --type policy "who approves a refund over the limit?"
       finbot ask --path reports/rpt_payout "which column is the arrival date?" --explain
     """
     from bot.answer import clean_question, load_answerer

@@ -33,12 +33,17 @@ def widen(chunk: Chunk, keyword: KeywordIndex, max_chars: int = WIDEN_CHARS) -> 
 
 
 def section_chunks(keyword: KeywordIndex, position: int) -> list[Chunk]:
-    """The run of chunks around `position` with the same path and section, in line order."""
+    """The run of chunks around `position` with the same path, section (and PDF page), in line order."""
     chunks = keyword.chunks
     anchor = chunks[position]
 
     def same(n: int) -> bool:
-        return 0 <= n < len(chunks) and chunks[n].path == anchor.path and chunks[n].section == anchor.section
+        return (
+            0 <= n < len(chunks)
+            and chunks[n].path == anchor.path
+            and chunks[n].section == anchor.section
+            and chunks[n].metadata.get(store.PAGE) == anchor.metadata.get(store.PAGE)  # a quote stays on its page
+        )
 
     start, end = position, position
     while same(start - 1):

@@ -173,7 +173,8 @@ def read_chunks(index: store.ChunkIndex) -> list[Chunk]:
             node = metadata_dict_to_node(dict(meta), text=text)
             chunks.append(Chunk(chunk_id, text or "", dict(node.metadata)))
         offset += len(ids)
-    chunks.sort(key=lambda c: (c.path, c.start_line, c.id))
+    # A PDF's line numbers restart on every page: order by page first.
+    chunks.sort(key=lambda c: (c.path, int(c.metadata.get(store.PAGE) or 0), c.start_line, c.id))
     return chunks
 
 

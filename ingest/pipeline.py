@@ -59,7 +59,8 @@ def plan(roots: Sequence[Path], index: store.ChunkIndex | None, max_bytes: int =
         folders = ", ".join(str(root) for root in roots)
         raise IngestError(
             f"Found no files under {folders}, but the index holds {len(indexed)}; refusing to delete them all. "
-            "Check the folder (an unmounted volume?), or run 'finbot ingest --rebuild' to empty the index."
+            "Check the folders (an unmounted volume?); to empty the index on purpose, delete index.path "
+            "or the collection."
         )
     # dbt `{% docs %}` blocks, corpus-wide: a YAML file's chunks (and fingerprint) include the ones it references.
     context = build_context(source.path for source in discovery.files)
@@ -176,9 +177,10 @@ def apply(
     for change in todo.changes:
         try:
             batch.append((change.source, build_nodes(change.source, todo.context, change.fingerprint)))
-        except DocumentError as exc:
-            report.failed.append(exc)
-            logger.error("failed %s: %s", change.source.rel, exc.reason)
+        except Exception as exc:  # one pathological file (say, 5,000 levels of nesting) must not stop the run
+            error = exc if isinstance(exc, DocumentError) else unparseable(change.source, exc)
+            report.failed.append(error)
+            logger.error("failed %s: %s", change.source.rel, error.reason)
             if progress:
                 progress(change.source.rel, 0)
         if sum(len(nodes) for _, nodes in batch) >= WRITE_BATCH_CHUNKS:
@@ -191,6 +193,14 @@ def apply(
         keyword_index.sync(index, keyword_dir)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def unparseable(source: SourceFile, exc: Exception) -> DocumentError:
+    """A loader's unexpected exception as a one-line error (the traceback goes to the debug log)."""
+    logger.debug("parsing %s failed", source.rel, exc_info=exc)
+    return DocumentError(
+        source.path, f"could not be parsed ({type(exc).__name__}: {str(exc)[:120]}); fix or remove the file"
+    )
 
 
 def run(

@@ -226,8 +226,22 @@ def _fresh_metadata(collection: chromadb.Collection) -> dict[str, Any]:
     return dict(current.metadata or {})
 
 
-def delete_collection(persist_dir: Path, collection: str, server: ChromaServer | None = None) -> None:
-    """Drop the collection (for --rebuild); a missing one is fine."""
+def clear_collection(
+    persist_dir: Path, collection: str, embed_model_name: str, server: ChromaServer | None = None
+) -> None:
+    """Empty the collection for --rebuild; a missing one is fine.
+
+    With the same embedding model every chunk is deleted in place, so processes that hold the collection
+    open (a running `serve`) keep answering and pick up the rebuilt index by its new generation. With another
+    model the collection is dropped (its vectors have another size; those processes must restart anyway).
+    """
     client = open_client(persist_dir, server)
-    if collection in {c.name for c in client.list_collections()}:
+    if collection not in {c.name for c in client.list_collections()}:
+        return
+    found = client.get_collection(collection, embedding_function=None)
+    if (found.metadata or {}).get(_EMBED_MODEL_KEY) != embed_model_id(embed_model_name):
         client.delete_collection(collection)
+        return
+    batch = int(client.get_max_batch_size())
+    while ids := found.get(include=[], limit=batch)["ids"]:
+        found.delete(ids=ids)

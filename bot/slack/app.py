@@ -160,9 +160,12 @@ class SlackBot:
         vote: Vote = "up" if action["action_id"] == blocks.UP else "down"
         answer_id, user = action["value"], body["user"]["id"]
         channel = (body.get("channel") or {}).get("id")
-        try:
-            if vote == "down":  # trigger_id expires 3 s after the click, so the dialog goes first
+        if vote == "down":  # trigger_id expires 3 s after the click, so the dialog goes first
+            try:
                 await client.views_open(trigger_id=body["trigger_id"], view=blocks.comment_modal(answer_id, channel))
+            except Exception:  # the dialog is optional: the vote is still worth keeping
+                logger.exception("slack: could not open the comment dialog for answer %s", answer_id)
+        try:
             known = await asyncio.to_thread(self.store.save_vote, answer_id, user, channel, vote)
             if not known:
                 logger.warning("slack: vote on answer %s, which is not in %s", answer_id, self.store.path)
@@ -174,11 +177,11 @@ class SlackBot:
     async def on_comment(self, ack: AsyncAck, body: Payload, view: Payload) -> None:
         """The dialog's submission: store the comment with the thumbs-down."""
         await ack()
-        meta = json.loads(view["private_metadata"])
         field = view["state"]["values"].get(blocks.COMMENT_BLOCK, {}).get(blocks.COMMENT_INPUT, {})
         comment = (field.get("value") or "").strip()
         if comment:
             try:
+                meta = json.loads(view["private_metadata"])
                 await asyncio.to_thread(
                     self.store.save_comment, meta["answer_id"], body["user"]["id"], meta.get("channel"), comment
                 )

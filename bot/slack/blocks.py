@@ -60,18 +60,19 @@ def split_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
 def source_url(template: str, source: Source) -> str | None:
     """The source's web address from `slack.source_url_template`; None when no template is set.
 
-    Without line numbers (a PDF page, say) the `#...` fragment is dropped rather than filled with blanks.
+    Without file line numbers (none, or a PDF's page-relative lines) the `#...` fragment is dropped.
     """
     if not template:
         return None
-    if source.start_line is None or source.end_line is None:
+    if source.start_line is None or source.end_line is None or source.page is not None:
         template = template.split("#", 1)[0]
     return template.format(path=quote(source.path, safe="/"), start_line=source.start_line, end_line=source.end_line)
 
 
 def source_label(source: Source) -> str:
+    page = f" p.{source.page}" if source.page is not None else ""
     section = f" § {source.section}" if source.section else ""
-    return f"[{source.n}] {source.path}{section}"
+    return f"[{source.n}] {source.path}{page}{section}"
 
 
 def source_line(source: Source, template: str) -> str:

@@ -348,7 +348,7 @@ def broken_bot(tmp_path: Path, fake: FakeSlack) -> Iterator[Bot]:
     assert CliRunner().invoke(cli, ["--config", str(config_path), "ingest"]).exit_code == 0
     config = load_config(config_path)
     answerer = load_answerer(config)
-    store.delete_collection(config.index.path, config.index.collection)
+    store.open_client(config.index.path).delete_collection(config.index.collection)  # under the open Answerer
     db = tmp_path / "feedback.sqlite3"
     slack_app = create_slack_app(
         answerer, slack_settings(config, fake, db), token="xoxb-test", signing_secret=SECRET, store=FeedbackStore(db)

@@ -184,9 +184,11 @@ def test_a_half_written_file_is_rewritten_whole(config: Path, corpus: Path) -> N
     source = SourceFile(corpus, corpus / "policies" / "refunds.md")
     todo = pipeline.plan([corpus], index)
     fingerprint = next(c.fingerprint for c in todo.add if c.source == source)
-    nodes = pipeline.build_nodes(source, fingerprint)
+    nodes = pipeline.build_nodes(source, todo.context, fingerprint)
     pipeline.embed_nodes(nodes, store.load_embed_model())
     index.add(nodes[:1])  # the run died after the first of three chunks
+    held = index.files()["policies/refunds.md"]
+    assert (held.fingerprint, held.chunks, held.expected_chunks) == (fingerprint, 1, 3)  # same content, incomplete
 
     plan = pipeline.plan([corpus], index)
     assert [c.source.rel for c in plan.update] == ["policies/refunds.md"]
@@ -288,3 +290,24 @@ def test_editing_a_docs_block_reindexes_the_yaml_that_quotes_it(config: Path, co
     assert "0 added, 2 updated, 3 unchanged" in result.output
     texts = [text for text, meta in snapshot(config).values() if meta["path"] == "reports/payouts.yml"]
     assert any("is expected at the bank" in text for text in texts)
+
+
+def test_rebuild_of_a_missing_or_empty_folder_keeps_the_index(config: Path, corpus: Path, tmp_path: Path) -> None:
+    assert ingest(config).exit_code == 0
+    before = snapshot(config)
+    missing = ingest(config, "--rebuild", str(tmp_path / "typo"))
+    assert missing.exit_code == 1 and "does not exist" in missing.output
+    (tmp_path / "empty").mkdir()
+    empty = ingest(config, "--rebuild", str(tmp_path / "empty"))
+    assert empty.exit_code == 1 and "--rebuild would leave the index empty" in empty.output
+    assert snapshot(config) == before
+
+
+def test_a_pathological_file_fails_alone(config: Path, corpus: Path) -> None:
+    (corpus / "deep.json").write_text("[" * 5000 + "]" * 5000)
+    result = ingest(config)
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "deep.json" in errors[0] and "RecursionError" in errors[0], result.output
+    assert "3 added" in result.output
+    assert "Traceback" not in result.output

@@ -177,3 +177,14 @@ def test_a_superseded_document_ranks_below_the_current_one() -> None:
     assert current_second.fuse(True, True) > old_first.fuse(True, True)
     alone = Candidate(old, vector_rank=1, bm25_rank=1)
     assert alone.fuse(True, True) > 0  # still found when nothing current matches
+
+
+def test_widening_stays_on_the_pdf_page() -> None:
+    def page(cid: str, n: int, start: int) -> Chunk:
+        base = chunk(cid, f"Text of {cid}.", path="policies/t.pdf", section="Travel", start=start, end=start)
+        return Chunk(cid, base.text, {**base.metadata, store.PAGE: n})
+
+    parts = [page("p1a", 1, 1), page("p1b", 1, 2), page("p2a", 2, 1)]
+    keyword = keyword_index.from_chunks(parts)
+    assert widen(parts[1], keyword).text == "Text of p1a.\nText of p1b."
+    assert widen(parts[2], keyword) == parts[2]  # the same section continues on page 2, but a quote stays on its page

@@ -84,6 +84,14 @@ def test_source_urls_quote_the_path_and_drop_the_fragment_without_lines() -> Non
     )
 
 
+
+def test_a_pdf_source_links_the_file_and_names_its_page() -> None:
+    from dataclasses import replace
+
+    pdf = replace(source(2, path="policies/travel.pdf", section="Booking travel"), page=3)
+    assert blocks.source_url(TEMPLATE, pdf) == "https://git.example.com/docs/blob/main/policies/travel.pdf"
+    assert blocks.source_label(pdf) == "[2] policies/travel.pdf p.3 § Booking travel"
+
 def test_slack_control_characters_are_escaped_but_quotes_still_quote() -> None:
     text = "From a.md [1]:\n> if a < b && c > d\n>\n> done"
     assert blocks.to_mrkdwn(text) == "From a.md [1]:\n> if a &lt; b &amp;&amp; c &gt; d\n>\n> done"
