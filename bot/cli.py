@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
+from bot import console
 from bot.config import Config, load_config
 from bot.errors import USER_ERRORS, ConfigError, QuestionError
 
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncApp
 
-    from bot.answer import Answer, Answerer
+    from bot.answer import Answerer
     from ingest import store
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
@@ -101,7 +100,7 @@ def ingest_command(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, d
     where = config.index.server() or config.index.path
     with ingest_lock(config.index.path, wait=wait):
         if dry_run:
-            _print_plan(_open_for_plan(config), roots, config.corpus.max_file_bytes)
+            console.print_plan(pipeline.plan(roots, _open_for_plan(config), config.corpus.max_file_bytes))
             return
         if rebuild:
             if not discover(roots).files:  # checked first: a typo or an unmounted volume must not empty the index
@@ -122,7 +121,7 @@ def ingest_command(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, d
         if todo.changes:
             embed_model = store.load_embed_model(config.embedding.model, config.embedding.batch_size)
         keyword_dir = keyword_index.keyword_dir(config.index.path, config.index.collection)
-        with _progress(len(todo.changes)) as progress:
+        with console.progress(len(todo.changes)) as progress:
             report = pipeline.apply(todo, index, embed_model, progress, keyword_dir)
     for error in report.failed:
         click.echo(f"error: {error}", err=True)
@@ -151,46 +150,6 @@ def _open_for_plan(config: Config) -> store.ChunkIndex | None:
         )
     except IndexMissingError:
         return None
-
-
-def _print_plan(index: store.ChunkIndex | None, roots: list[Path], max_bytes: int) -> None:
-    from ingest import pipeline
-
-    todo = pipeline.plan(roots, index, max_bytes)
-    for action, paths in [
-        ("add", [c.source.rel for c in todo.add]),
-        ("update", [c.source.rel for c in todo.update]),
-        ("delete", todo.delete),
-        ("skip", todo.skipped),
-    ]:
-        for path in paths:
-            click.echo(f"{action:<7}{path}")
-    for error in todo.failed:
-        click.echo(f"fail   {error}")
-    click.echo(
-        f"Dry run, nothing written. Scanned {todo.scanned} files: {len(todo.add)} to add, {len(todo.update)} to "
-        f"update, {len(todo.unchanged)} unchanged, {len(todo.delete)} to delete, {len(todo.skipped)} skipped, "
-        f"{len(todo.failed)} failing."
-    )
-
-
-@contextlib.contextmanager
-def _progress(files: int) -> Iterator[Callable[[str, int], None]]:
-    """A progress bar on a terminal; otherwise a plain line every 10% (for CI and cron logs)."""
-    if sys.stderr.isatty():
-        with click.progressbar(length=files, label=f"indexing {files} files", file=sys.stderr) as bar:
-            yield lambda _path, _chunks: bar.update(1)
-        return
-    done = 0
-    step = max(1, files // 10)
-
-    def log_line(path: str, chunks: int) -> None:
-        nonlocal done
-        done += 1
-        if done % step == 0 or done == files:
-            click.echo(f"{done}/{files} files done (last: {path}, {chunks} chunks)", err=True)
-
-    yield log_line
 
 
 @cli.command()
@@ -235,27 +194,7 @@ def ask(
     for source in answer.sources:
         click.echo(f"{source.citation()}  score {source.score:.2f}")
     if explain:
-        click.echo("\n" + explain_table(answer))
-
-
-def explain_table(answer: Answer) -> str:
-    """Per source: where vector search and BM25 ranked it, the glossary entry it defines, the fused score."""
-    rows = [["", "vector rank", "similarity", "bm25 rank", "bm25 score", "glossary", "fused"]]
-    for s in answer.sources:
-        e = s.explain
-        if e is None:
-            continue
-        rows.append([
-            f"[{s.n}]", _cell(e.vector_rank), _cell(e.similarity, ".3f"), _cell(e.bm25_rank),
-            _cell(e.bm25_score, ".2f"), f"{e.glossary} ({e.glossary_weight:.2f})" if e.glossary else "-",
-            f"{e.fused:.4f}",
-        ])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
-
-
-def _cell(value: float | int | None, fmt: str = "") -> str:
-    return "-" if value is None else format(value, fmt)
+        click.echo("\n" + console.explain_table(answer))
 
 
 @cli.command("eval")

@@ -23,6 +23,16 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
 
 
+def write_file(folder: Path, name: str, text: str | bytes) -> Path:
+    """folder/name holding `text` (bytes are written as they are)."""
+    path = folder / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return path
+
+
 def write_config(folder: Path, corpus: Path | list[Path], **sections: dict[str, object]) -> Path:
     """A config.yaml in `folder` with its index in `folder/index`; extra sections merged in."""
     paths = corpus if isinstance(corpus, list) else [corpus]

@@ -13,15 +13,7 @@ from ingest.pdf import load_pdf
 from ingest.tabular import load_csv, load_json
 from ingest.text import load_text
 from tests.conftest import CORPUS
-
-
-def write(folder: Path, name: str, text: str | bytes) -> Path:
-    path = folder / name
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text)
-    return path
+from tests.conftest import write_file as write
 
 
 def cited(path: Path, passage: object) -> str:

@@ -5,6 +5,7 @@ import pytest
 from ingest.chunking import split_range
 from ingest.errors import DocumentError
 from ingest.loaders import load_markdown, load_yaml
+from tests.conftest import write_file as write
 
 POLICY = """\
 ---
@@ -50,15 +51,6 @@ models:
       - name: amount
         description: Payout amount.
 """
-
-
-def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
-    path = tmp_path / name
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text)
-    return path
 
 
 def lines_of(path: Path, first: int, last: int) -> str:
