@@ -2,11 +2,16 @@
 
     .venv/bin/python bench/calibrate_abstention.py            # print, write config.yaml and docs/benchmarks.md
     .venv/bin/python bench/calibrate_abstention.py --dry-run  # print only
+    .venv/bin/python bench/calibrate_abstention.py --fit      # refit the weights of bot/confidence.py, print them
 
 Ingests corpus/ into a fresh temporary index, asks every dev question, and prints abstention
 precision and recall (and how many answerable questions would be refused) for each threshold. The
 chosen threshold maximises F1 of the abstention decision on dev (ties go to the lower threshold, which
 refuses fewer real questions). The test split is then asked once at that threshold, to report only.
+
+--fit refits the logistic model of bot/confidence.py on the dev split instead (questions refused as figure
+requests left out) and prints its weights, with the leave-one-out precision and recall they give; copy them
+into bot/confidence.py, then run the script again without --fit to choose the threshold.
 """
 
 from __future__ import annotations
@@ -17,13 +22,18 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchmarks_md import write_section  # bench/ is sys.path[0] when a script here runs
 from golden_eval import build_index
 
-from bot.answer import Answerer, load_answerer
+from bot import confidence
+from bot.answer import Answerer, figure_period, load_answerer
 from bot.config import load_config
 from bot.golden import load_golden
+
+if TYPE_CHECKING:
+    import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = REPO / "config.yaml"
@@ -49,6 +59,51 @@ def confidences(answerer: Answerer, split: str) -> list[tuple[float, bool]]:
     """(confidence, answerable) for every golden question of the split."""
     questions = load_golden(load_config(CONFIG).eval.golden, split)
     return [(answerer.ask(q.question).confidence, q.answerable) for q in questions]
+
+
+def fit(answerer: Answerer) -> str:
+    """Refit the confidence model on dev; the weights, and how they abstain when each question is left out."""
+    import numpy as np
+
+    rows, labels = [], []
+    for question in load_golden(load_config(CONFIG).eval.golden, "dev"):
+        found = answerer.retriever.retrieve(question.question, answerer.top_k)
+        if found.candidates and not figure_period(question.question, found):
+            rows.append(confidence.signals(found))
+            labels.append(float(question.answerable))
+    x, y = np.array(rows), np.array(labels)
+    weights = logistic_fit(x, y)
+    left_out = [
+        float(logistic(logistic_fit(np.delete(x, i, 0), np.delete(y, i)), x[i])) for i in range(len(y))
+    ]
+    points = list(zip(left_out, [bool(a) for a in y], strict=True))
+    best = max((trade_off(points, t) for t in THRESHOLDS), key=lambda p: (round(p.f1, 6), -p.threshold))
+    names = ("BIAS", "SIMILARITY", "COVERAGE", "GLOSSARY")
+    return "\n".join([
+        f"Fitted on {len(y)} dev questions ({int(len(y) - y.sum())} unanswerable); for bot/confidence.py:",
+        *(f"{name} = {value:.2f}" for name, value in zip(names, weights, strict=True)),
+        f"Leave-one-out at its best threshold {best.threshold:.2f}: precision {best.precision or 0:.3f}, "
+        f"recall {best.recall:.3f}, {best.refused} answerable refused.",
+    ])
+
+
+def logistic_fit(x: np.ndarray, y: np.ndarray, l2: float = 0.1, steps: int = 4000) -> np.ndarray:
+    """Logistic regression by gradient descent, with a little L2 on the weights (not the bias)."""
+    import numpy as np
+
+    features = np.hstack([np.ones((len(x), 1)), x])
+    weights = np.zeros(features.shape[1])
+    for _ in range(steps):
+        predicted = 1 / (1 + np.exp(-features @ weights))
+        gradient = features.T @ (predicted - y) + l2 * np.r_[0.0, weights[1:]]
+        weights -= 5.0 * gradient / len(y)
+    return weights
+
+
+def logistic(weights: np.ndarray, row: np.ndarray) -> float:
+    import numpy as np
+
+    return float(1 / (1 + np.exp(-(weights[0] + row @ weights[1:]))))
 
 
 def trade_off(points: list[tuple[float, bool]], threshold: float) -> Point:
@@ -81,12 +136,16 @@ def write_threshold(threshold: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dry-run", action="store_true", help="print only; change no file")
+    parser.add_argument("--fit", action="store_true", help="refit bot/confidence.py's weights on dev and print them")
     args = parser.parse_args()
     base = load_config(CONFIG)
     with tempfile.TemporaryDirectory() as tmp:
         config = base.model_copy(update={"index": base.index.model_copy(update={"path": Path(tmp)})})
         build_index(config)
         answerer = load_answerer(config)
+        if args.fit:
+            print(fit(answerer))
+            return
         dev = confidences(answerer, "dev")
         rows = [trade_off(dev, t) for t in THRESHOLDS]
         best = max(rows, key=lambda p: (round(p.f1, 6), -p.threshold))

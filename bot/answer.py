@@ -12,7 +12,16 @@ from bot import compose
 from bot.confidence import estimate
 from bot.context import widen
 from bot.errors import QuestionError
-from bot.retrieve import GLOSSARY_WEIGHT, RRF_K, Candidate, Filters, HybridRetriever, load_vector_index
+from bot.figures import period_asked
+from bot.retrieve import (
+    GLOSSARY_WEIGHT,
+    RRF_K,
+    Candidate,
+    Filters,
+    HybridRetriever,
+    Retrieval,
+    load_vector_index,
+)
 from ingest import store
 from ingest.keyword_index import Chunk
 
@@ -34,7 +43,8 @@ class Explain:
     bm25_score: float | None
     glossary: str | None  # "metric dso via acronym 'dso'" when the question names the chunk's entity
     glossary_weight: float
-    fused: float  # reciprocal-rank fusion score
+    fused: float  # reciprocal-rank fusion score of this passage
+    support: float  # what the document's other matching passages add; documents rank by fused + support
 
 
 @dataclass(frozen=True)
@@ -46,7 +56,7 @@ class Source:
     section: str | None
     start_line: int | None
     end_line: int | None
-    score: float  # retrieval score, 0-1, the sources' rank order (reciprocal-rank fusion, normalized)
+    score: float  # retrieval score, 0-1, the sources' rank order (the document's fused score, normalized)
     snippet: str
     text: str  # the whole passage (widened for the best sources), for composing; not part of the JSON
     page: int | None = None  # PDFs: the page, cited instead of the lines of its extracted text
@@ -111,6 +121,9 @@ class Answerer:
         started = time.perf_counter()
         found = self.retriever.retrieve(question, top_k or self.top_k, filters)
         confidence = estimate(found)
+        period = figure_period(question, found)
+        if period:
+            confidence = 0.0
         keyword, _ = self.retriever.current()
         scale = max_fused(self.retriever)
         sources = [
@@ -119,7 +132,7 @@ class Answerer:
         ]
         abstained = not sources or confidence < self.min_confidence
         if abstained:
-            text = compose.abstention(sources, confidence, self.min_confidence)
+            text = compose.abstention(sources, confidence, self.min_confidence, period)
         else:
             text = compose.extractive(sources)
         answer = Answer(uuid.uuid4().hex[:12], question, text, abstained, sources, round(confidence, 4))
@@ -129,6 +142,13 @@ class Answerer:
             ", ".join(f"{s.path}:{s.score:.2f}" for s in sources[:3]),
         )
         return answer
+
+
+def figure_period(question: str, found: Retrieval) -> str | None:
+    """The period a question asks a metric's figure for, when its best source is a metric definition: the
+    documents hold no results to give, however well the definition matches."""
+    top = found.candidates[0].chunk if found.candidates else None
+    return period_asked(question) if top is not None and top.doc_type == "metric" else None
 
 
 def check_doc_type(doc_type: str | None) -> str | None:
@@ -153,6 +173,7 @@ def to_source(n: int, candidate: Candidate, scale: float, chunk: Chunk) -> Sourc
         glossary=f"{hit.entity.kind} {hit.entity.name} via {hit.via} '{hit.words}'" if hit else None,
         glossary_weight=round(candidate.glossary_weight, 4),
         fused=round(candidate.fused, 6),
+        support=round(candidate.support, 6),
     )
     return Source(
         n=n,
@@ -160,7 +181,7 @@ def to_source(n: int, candidate: Candidate, scale: float, chunk: Chunk) -> Sourc
         section=chunk.section or None,
         start_line=chunk.start_line or None,
         end_line=chunk.end_line or None,
-        score=round(min(1.0, candidate.fused / scale), 4) if scale else 0.0,
+        score=round(min(1.0, candidate.score / scale), 4) if scale else 0.0,
         snippet=compose.snippet(candidate.chunk.text),
         text=chunk.text,
         page=chunk.metadata.get(store.PAGE) or None,

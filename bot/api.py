@@ -45,6 +45,7 @@ class ExplainOut(BaseModel):
     glossary: str | None
     glossary_weight: float
     fused: float
+    support: float
 
 
 class SourceOut(BaseModel):

@@ -30,9 +30,25 @@ logger = logging.getLogger(__name__)
 # Words of two or more letters or digits; underscores and dots split identifiers, so the column
 # `arrival_date` and the question's "arrival date" share their words.
 TOKEN_PATTERN = r"(?u)[^\W_]{2,}"
+# Questions are typed like chat: bm25s's longer English list ("what", "does", "how", "we" are not in the
+# short Lucene one, and outweighed a rare word like an account number) plus words chat adds to a question
+# without meaning (contractions typed without the apostrophe, greetings, fillers).
+CHAT_WORDS = (
+    "whats", "hows", "whos", "wheres", "whens", "thats", "theres", "dont", "doesnt", "didnt", "isnt", "arent",
+    "cant", "wont", "im", "ive", "hey", "hi", "hello", "pls", "plz", "please", "thanks", "thx", "vs", "versus",
+    "etc", "eg", "ie", "ok", "okay", "got", "get", "gets", "want", "wants", "thing", "things", "stuff", "like",
+)
+STOPWORDS_VERSION = "en_plus+chat1"  # stamped on the persisted index: bump when the list changes
 FORMAT = 1  # bump when what is persisted changes shape
 _STAMP = "finbot-keyword.json"
 _READ_PAGE = 2000
+
+
+def stopwords() -> list[str]:
+    """The words BM25, the glossary and coverage leave out of questions and chunks."""
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    return [*STOPWORDS_EN_PLUS, *CHAT_WORDS]
 
 
 def keyword_dir(index_path: Path, collection: str) -> Path:
@@ -118,7 +134,7 @@ class KeywordIndex:
 
         stemmer = self.retriever.stemmer if self.retriever is not None else None
         tokenized = bm25s.tokenize(
-            list(texts), token_pattern=TOKEN_PATTERN, stopwords="en", stemmer=stemmer,
+            list(texts), token_pattern=TOKEN_PATTERN, stopwords=stopwords(), stemmer=stemmer,
             return_ids=False, show_progress=False,
         )
         return [list(tokens) for tokens in tokenized]
@@ -241,7 +257,10 @@ def _bm25(chunks: Sequence[Chunk]) -> BM25Retriever:
         )
         for c in chunks
     ]
-    return BM25Retriever(nodes=nodes, token_pattern=TOKEN_PATTERN, similarity_top_k=min(10, len(nodes)))
+    return BM25Retriever(
+        nodes=nodes, token_pattern=TOKEN_PATTERN, similarity_top_k=min(10, len(nodes)),
+        language=stopwords(),  # type: ignore[arg-type]  # passed on to bm25s.tokenize, which takes a list too
+    )
 
 
 def _persist(retriever: BM25Retriever, generation: str, chunks: int, folder: Path) -> None:
@@ -251,7 +270,8 @@ def _persist(retriever: BM25Retriever, generation: str, chunks: int, folder: Pat
     try:
         retriever.persist(str(staging), show_progress=False)
         (staging / _STAMP).write_text(
-            json.dumps({"format": FORMAT, "generation": generation, "chunks": chunks, "token_pattern": TOKEN_PATTERN})
+            json.dumps({"format": FORMAT, "generation": generation, "chunks": chunks, "token_pattern": TOKEN_PATTERN,
+                        "stopwords": STOPWORDS_VERSION})
         )
         old = folder.parent / f".{folder.name}.old-{uuid.uuid4().hex[:8]}"
         if folder.exists():
@@ -268,7 +288,10 @@ def _stamp(folder: Path) -> dict[str, Any]:
         data = json.loads((folder / _STAMP).read_text())
     except (OSError, ValueError):
         return {}
-    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("token_pattern") != TOKEN_PATTERN:
+    if not isinstance(data, dict):
+        return {}
+    same_words = data.get("token_pattern") == TOKEN_PATTERN and data.get("stopwords") == STOPWORDS_VERSION
+    if data.get("format") != FORMAT or not same_words:
         return {}
     return data
 

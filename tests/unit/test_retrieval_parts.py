@@ -9,7 +9,7 @@ import pytest
 from bot.confidence import estimate
 from bot.context import widen
 from bot.glossary import acronyms, aliases, build_glossary, entity_of, label_of
-from bot.retrieve import RRF_K, Candidate, Filters, Retrieval, _bm25_search, coverage
+from bot.retrieve import RRF_K, SOURCE_FLOOR, Candidate, Filters, Retrieval, _bm25_search, coverage, rank_documents
 from ingest import keyword_index, store
 from ingest.keyword_index import Chunk
 
@@ -188,3 +188,29 @@ def test_widening_stays_on_the_pdf_page() -> None:
     keyword = keyword_index.from_chunks(parts)
     assert widen(parts[1], keyword).text == "Text of p1a.\nText of p1b."
     assert widen(parts[2], keyword) == parts[2]  # the same section continues on page 2, but a quote stays on its page
+
+
+def test_a_document_with_several_matching_passages_outranks_one_lucky_passage() -> None:
+    glossary_line = Candidate(chunk("g", "CTA: translation adjustment", path="reference/glossary.html"), fused=0.0330)
+    sections = [
+        Candidate(chunk(f"p{n}", f"Section {n}", path="policies/fx.md", start=n * 10), fused=fused)
+        for n, fused in enumerate((0.0325, 0.0320, 0.0315, 0.0300))
+    ]
+    ranked = rank_documents([glossary_line, *sections], top_k=5)
+    assert [c.chunk.path for c in ranked] == ["policies/fx.md", "reference/glossary.html"]  # one passage each
+    assert ranked[0].chunk.id == "p0"  # the document is cited by its best passage
+    assert ranked[0].support > 0 and ranked[1].support == 0.0
+    assert ranked[0].score > glossary_line.score > ranked[0].fused
+
+
+def test_documents_far_below_the_first_are_not_cited() -> None:
+    best = Candidate(chunk("a", "a", path="metrics/a.yaml"), fused=0.03)
+    near = Candidate(chunk("b", "b", path="metrics/b.yaml"), fused=0.03 * (SOURCE_FLOOR + 0.05))
+    far = Candidate(chunk("c", "c", path="metrics/c.yaml"), fused=0.03 * (SOURCE_FLOOR - 0.05))
+    assert [c.chunk.id for c in rank_documents([far, near, best], top_k=5)] == ["a", "b"]
+    assert [c.chunk.id for c in rank_documents([far, near, best], top_k=1)] == ["a"]
+    assert rank_documents([], top_k=5) == []
+
+
+def test_chat_words_are_not_searched_for(keyword: keyword_index.KeywordIndex) -> None:
+    assert keyword.tokens("hey whats GL 1030 and what does it roll up under, pls") == ["gl", "1030", "roll"]
