@@ -49,7 +49,6 @@ def extractive(sources: list[Source]) -> str:
 def abstention(sources: list[Source], confidence: float, min_confidence: float, period: str | None = None) -> str:
     if not sources:
         return "I couldn't find this in the documents: nothing indexed matches (or the filters leave nothing)."
-    closest = "; ".join(f"{s.path}{_where(s)} [{s.n}]" for s in sources[:3])
     if period:
         best = sources[0]
         return (
@@ -57,6 +56,7 @@ def abstention(sources: list[Source], confidence: float, min_confidence: float, 
             f"Its definition is in {best.path}{_where(best)} [{best.n}]; the figure itself comes from the reports "
             "or the BI tool."
         )
+    closest = "; ".join(f"{s.path}{_where(s)} [{s.n}]" for s in sources[:3])
     return (
         "I couldn't find this in the documents, so I won't guess. "
         f"The closest passages (confidence {confidence:.2f}, below the {min_confidence:.2f} needed) were: "
