@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from bot.glossary import Glossary, GlossaryHit, build_glossary
+from bot.words import WordSet
 from ingest import keyword_index, store
 from ingest.keyword_index import Chunk, KeywordIndex
 
@@ -243,7 +244,8 @@ def _bm25_search(keyword: KeywordIndex, words: list[str], depth: int, filters: F
 
 
 def coverage(keyword: KeywordIndex, words: list[str], candidates: list[Candidate]) -> float:
-    """IDF-weighted share of the question's distinct words that the retrieved chunks contain.
+    """IDF-weighted share of the question's distinct words that the retrieved chunks contain (loosely:
+    "calc" and "recievables" count as found where the chunks say "calculated" and "receivables").
 
     A word the corpus never uses counts with the highest IDF: "crypto" in a question about a corpus
     without it is the strongest sign the documents don't cover the question.
@@ -255,9 +257,9 @@ def coverage(keyword: KeywordIndex, words: list[str], candidates: list[Candidate
     if not distinct:
         return 0.0
     texts = keyword.tokenize_many([f"{c.chunk.title}\n{c.chunk.section}\n{c.chunk.text}" for c in candidates])
-    present = {w for tokens in texts for w in tokens}
+    present = WordSet(w for tokens in texts for w in tokens)
     weights = {w: math.log(1 + total / (keyword.document_frequency(w) + 0.5)) for w in distinct}
-    return sum(weights[w] for w in distinct if w in present) / sum(weights.values())
+    return sum(weights[w] for w in distinct if present.has(w)) / sum(weights.values())
 
 
 def cosine_similarity(chroma_score: float | None) -> float:

@@ -1,0 +1,42 @@
+"""Question words matched loosely against a passage's words: chat abbreviations and typos still count.
+
+Questions are typed fast: "rev rec", "calc", "col", "recievables". A question word (stemmed, as BM25
+reads it) is found in a set of passage words when it is one of them, starts one of them (an
+abbreviation, from MIN_PREFIX letters) or, from MIN_TYPO letters, is one edit away from one of them.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+
+MIN_PREFIX = 3
+MIN_TYPO = 5
+_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+class WordSet:
+    """Passage words, ready for loose lookups."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.words = set(words)
+        self._sorted = sorted(self.words)
+
+    def has(self, word: str) -> bool:
+        if word in self.words:
+            return True
+        if len(word) >= MIN_PREFIX:
+            at = bisect.bisect_left(self._sorted, word)
+            if at < len(self._sorted) and self._sorted[at].startswith(word):
+                return True
+        return len(word) >= MIN_TYPO and not self.words.isdisjoint(one_edit(word))
+
+
+def one_edit(word: str) -> set[str]:
+    """Every string one deletion, swap of neighbours, replacement or insertion away from `word`."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = {a + b[1:] for a, b in splits if b}
+    swaps = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    replaces = {a + c + b[1:] for a, b in splits if b for c in _CHARACTERS}
+    inserts = {a + c + b for a, b in splits for c in _CHARACTERS}
+    return (deletes | swaps | replaces | inserts) - {word}

@@ -1,0 +1,24 @@
+"""Loose word matching: abbreviations and typos of passage words count as found, other words don't."""
+
+from __future__ import annotations
+
+from bot.words import WordSet, one_edit
+
+
+def test_abbreviations_and_typos_are_found() -> None:
+    passage = WordSet(["revenu", "recogn", "calcul", "column", "receiv"])
+    assert passage.has("revenu")  # itself
+    assert passage.has("rev") and passage.has("calc") and passage.has("col")  # the start of a word
+    assert passage.has("reciev")  # one swap away
+    assert not passage.has("re")  # too short to read as an abbreviation
+    assert not passage.has("ebitda") and not passage.has("penalti")
+
+
+def test_short_words_are_not_read_as_typos() -> None:
+    assert not WordSet(["cost"]).has("cast")  # four letters: a different word, not a typo
+    assert WordSet(["margin"]).has("margn")
+
+
+def test_one_edit_covers_each_kind_of_edit() -> None:
+    edits = one_edit("cat")
+    assert {"at", "act", "cot", "cart"} <= edits and "cat" not in edits
