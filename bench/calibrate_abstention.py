@@ -78,7 +78,7 @@ def fit(answerer: Answerer) -> str:
     ]
     points = list(zip(left_out, [bool(a) for a in y], strict=True))
     best = max((trade_off(points, t) for t in THRESHOLDS), key=lambda p: (round(p.f1, 6), -p.threshold))
-    names = ("BIAS", "SIMILARITY", "COVERAGE", "GLOSSARY")
+    names = ("BIAS", "SIMILARITY", "COVERAGE", "GLOSSARY", "COLUMNS")
     return "\n".join([
         f"Fitted on {len(y)} dev questions ({int(len(y) - y.sum())} unanswerable); for bot/confidence.py:",
         *(f"{name} = {value:.2f}" for name, value in zip(names, weights, strict=True)),

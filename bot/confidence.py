@@ -1,6 +1,6 @@
 """How likely it is that the documents answer the question (0-1), from signals retrieval already has.
 
-A logistic model over three signals, fitted on the golden dev split by `bench/calibrate_abstention.py --fit`
+A logistic model over four signals, fitted on the golden dev split by `bench/calibrate_abstention.py --fit`
 (which prints these weights and their leave-one-out abstention precision and recall); the same script then
 picks retrieval.min_confidence on that split. It estimates "the documents cover this", not "the first source
 is the right one". Questions that ask for a figure (bot/figures.py) are refused before this model is read,
@@ -13,23 +13,24 @@ import math
 
 from bot.retrieve import Retrieval
 
-BIAS = -3.38
-SIMILARITY = 4.40  # best cosine similarity vector search found
-COVERAGE = 3.40  # IDF-weighted share of the question's words found in the cited chunks
-GLOSSARY = 2.83  # weight of the strongest glossary hit: the question names a metric, model or column
+BIAS = -8.34
+SIMILARITY = 5.00  # best cosine similarity vector search found
+COVERAGE = 3.10  # IDF-weighted share of the question's words found in the cited chunks
+GLOSSARY = 3.51  # weight of the strongest glossary hit: the question names a metric, model or column
+COLUMNS = 4.87  # a column question about a named report: share of what it asks for the report holds (else 1)
 NO_VECTOR_SIMILARITY = 0.55  # stands in for the similarity in bm25-only mode (the dev split's average)
 
 
-def signals(found: Retrieval) -> tuple[float, float, float]:
-    """(similarity, coverage, glossary): what the model reads."""
+def signals(found: Retrieval) -> tuple[float, float, float, float]:
+    """(similarity, coverage, glossary, columns): what the model reads."""
     similarity = NO_VECTOR_SIMILARITY if found.best_similarity is None else found.best_similarity
     glossary = max((h.weight for h in found.hits), default=0.0)
-    return similarity, found.coverage, glossary
+    return similarity, found.coverage, glossary, found.column_coverage
 
 
 def estimate(found: Retrieval) -> float:
     if not found.candidates:
         return 0.0
-    similarity, coverage, glossary = signals(found)
-    z = BIAS + SIMILARITY * similarity + COVERAGE * coverage + GLOSSARY * glossary
+    similarity, coverage, glossary, columns = signals(found)
+    z = BIAS + SIMILARITY * similarity + COVERAGE * coverage + GLOSSARY * glossary + COLUMNS * columns
     return 1 / (1 + math.exp(-z))

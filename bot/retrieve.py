@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from bot.columns import ColumnCheck
 from bot.glossary import Glossary, GlossaryHit, build_glossary
 from bot.words import WordSet
 from ingest import keyword_index, store
@@ -106,6 +107,8 @@ class Retrieval:
     best_similarity: float | None  # the best cosine similarity vector search found (None in bm25 mode)
     coverage: float  # IDF-weighted share of the question's words found in the cited chunks (0-1)
     words: list[str] = field(default_factory=list)  # the question's words as BM25 reads them
+    # A column question about a named report: the share of what it asks for that the report holds (else 1).
+    column_coverage: float = 1.0
 
 
 class HybridRetriever:
@@ -124,6 +127,7 @@ class HybridRetriever:
         self._checked = 0.0
         self._keyword = keyword_index.load(chunks, keyword_folder)
         self._glossary = build_glossary(self._keyword)
+        self._columns = ColumnCheck(self._keyword)
 
     @property
     def generation(self) -> str:
@@ -140,6 +144,7 @@ class HybridRetriever:
                         logger.info("the index changed since BM25 was loaded; reloading it")
                         self._keyword = keyword_index.load(self.chunks, self.keyword_folder)
                         self._glossary = build_glossary(self._keyword)
+                        self._columns = ColumnCheck(self._keyword)
         return self._keyword, self._glossary
 
     def retrieve(self, question: str, top_k: int, filters: Filters | None = None) -> Retrieval:
@@ -176,7 +181,11 @@ class HybridRetriever:
         for candidate in by_id.values():
             candidate.fuse(use_vector, use_bm25)
         ranked = rank_documents(list(by_id.values()), top_k)
-        return Retrieval(ranked, hits, best_similarity, coverage(keyword, words, ranked), words)
+        columns = self._columns if self._columns.keyword is keyword else ColumnCheck(keyword)
+        return Retrieval(
+            ranked, hits, best_similarity, coverage(keyword, words, ranked), words,
+            columns.coverage(question, words, hits),
+        )
 
     def _vector_search(
         self, question: str, depth: int, filters: Filters, keyword: KeywordIndex

@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from bot.columns import ColumnCheck
 from bot.confidence import estimate
 from bot.context import widen
 from bot.glossary import acronyms, aliases, build_glossary, entity_of, label_of
@@ -214,3 +215,16 @@ def test_documents_far_below_the_first_are_not_cited() -> None:
 
 def test_chat_words_are_not_searched_for(keyword: keyword_index.KeywordIndex) -> None:
     assert keyword.tokens("hey whats GL 1030 and what does it roll up under, pls") == ["gl", "1030", "roll"]
+
+
+def test_a_column_question_is_checked_against_the_named_report(keyword: keyword_index.KeywordIndex) -> None:
+    glossary = build_glossary(keyword)
+    columns = ColumnCheck(keyword)
+
+    def check(question: str) -> float:
+        return columns.coverage(question, keyword.tokens(question), glossary.match(question))
+
+    assert check("which column of rpt_payouts is the arrival date") == 1.0  # arrival_date is one of its columns
+    assert check("which column in rpt_payouts has the vendor name") < 0.5  # no column holds a vendor
+    assert check("what is the vendor name") == 1.0  # names no report: not a column question
+    assert check("what does rpt_payouts hold for crypto") == 1.0  # names a report but asks for no column

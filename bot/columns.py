@@ -1,0 +1,55 @@
+"""Column questions about a named report: does the report hold what the question asks for?
+
+"Which column in rpt_gl_export has the vendor name" names a report model and asks for a column. The
+model's document then matches the question very well (its name is right there), so similarity and
+coverage look confident even when no column holds what is asked. What tells is narrower: the words
+that say *what* is asked (not the model's name, not "which column has") found in the model's document.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from bot.words import WordSet
+
+if TYPE_CHECKING:
+    from bot.glossary import GlossaryHit
+    from ingest.keyword_index import KeywordIndex
+
+ASKS_FOR_A_COLUMN = re.compile(r"(?i)\b(?:col|cols|column|columns|field|fields)\b")
+# Words of a column question that say how it asks, not what it asks for.
+ASKING_WORDS = "column col field show shows has have hold holds contain contains give store report table model find see"
+
+
+class ColumnCheck:
+    """Answers `coverage()` for one keyword index; the words of each model's document are read once."""
+
+    def __init__(self, keyword: KeywordIndex) -> None:
+        self.keyword = keyword
+        self._asking = set(keyword.tokens(ASKING_WORDS))
+        self._documents: dict[str, WordSet] = {}
+
+    def coverage(self, question: str, words: Sequence[str], hits: Sequence[GlossaryHit]) -> float:
+        """IDF-weighted share of what a column question asks for that the named model's document holds
+        (loosely, see bot/words.py); 1.0 for a question that names no model or asks for no column."""
+        models = [h.entity for h in hits if h.entity.kind == "model"]
+        if not models or not ASKS_FOR_A_COLUMN.search(question):
+            return 1.0
+        model = models[0]
+        named = set(self.keyword.tokens(model.name.replace("_", " ")))
+        asked = [w for w in dict.fromkeys(words) if w not in named and w not in self._asking]
+        total = max(1, len(self.keyword.chunks))
+        weights = {w: math.log(1 + total / (self.keyword.document_frequency(w) + 0.5)) for w in asked}
+        if not weights:
+            return 1.0
+        held = self._document(model.path)
+        return sum(weight for w, weight in weights.items() if held.has(w)) / sum(weights.values())
+
+    def _document(self, path: str) -> WordSet:
+        if path not in self._documents:
+            texts = [f"{c.title}\n{c.section}\n{c.text}" for c in self.keyword.chunks if c.path == path]
+            self._documents[path] = WordSet(w for tokens in self.keyword.tokenize_many(texts) for w in tokens)
+        return self._documents[path]
