@@ -6,12 +6,14 @@
 
 Ingests corpus/ into a fresh temporary index, asks every dev question, and prints abstention
 precision and recall (and how many answerable questions would be refused) for each threshold. The
-chosen threshold maximises F1 of the abstention decision on dev (ties go to the lower threshold, which
-refuses fewer real questions). The test split is then asked once at that threshold, to report only.
+chosen threshold maximises F1 of the abstention decision on dev (of several with the same F1, the middle
+one: the furthest from a question flipping). The test split is then asked once at that threshold, to
+report only.
 
 --fit refits the logistic model of bot/confidence.py on the dev split instead (questions refused as figure
-requests left out) and prints its weights, with the leave-one-out precision and recall they give; copy them
-into bot/confidence.py, then run the script again without --fit to choose the threshold.
+requests left out; signals standardized, L2 as scikit-learn's default) and prints its weights, with the
+leave-one-out precision and recall they give; copy them into bot/confidence.py, then run the script again
+without --fit to choose the threshold.
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ def fit(answerer: Answerer) -> str:
         float(logistic(logistic_fit(np.delete(x, i, 0), np.delete(y, i)), x[i])) for i in range(len(y))
     ]
     points = list(zip(left_out, [bool(a) for a in y], strict=True))
-    best = max((trade_off(points, t) for t in THRESHOLDS), key=lambda p: (round(p.f1, 6), -p.threshold))
+    best = choose([trade_off(points, t) for t in THRESHOLDS])
     names = ("BIAS", "SIMILARITY", "COVERAGE", "GLOSSARY", "COLUMNS")
     return "\n".join([
         f"Fitted on {len(y)} dev questions ({int(len(y) - y.sum())} unanswerable); for bot/confidence.py:",
@@ -87,17 +89,20 @@ def fit(answerer: Answerer) -> str:
     ])
 
 
-def logistic_fit(x: np.ndarray, y: np.ndarray, l2: float = 0.1, steps: int = 4000) -> np.ndarray:
-    """Logistic regression by gradient descent, with a little L2 on the weights (not the bias)."""
+def logistic_fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 5000) -> np.ndarray:
+    """Logistic regression by gradient descent on standardized signals with L2 on the weights (not the bias;
+    l2 = 1 is scikit-learn's default C = 1), returned as weights of the raw signals: [bias, w1, w2, ...]."""
     import numpy as np
 
-    features = np.hstack([np.ones((len(x), 1)), x])
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
+    features = np.hstack([np.ones((len(x), 1)), (x - mean) / std])
     weights = np.zeros(features.shape[1])
     for _ in range(steps):
         predicted = 1 / (1 + np.exp(-features @ weights))
         gradient = features.T @ (predicted - y) + l2 * np.r_[0.0, weights[1:]]
-        weights -= 5.0 * gradient / len(y)
-    return weights
+        weights -= 0.5 * gradient / len(y)
+    raw = weights[1:] / std
+    return np.r_[weights[0] - raw @ mean, raw]
 
 
 def logistic(weights: np.ndarray, row: np.ndarray) -> float:
@@ -112,6 +117,14 @@ def trade_off(points: list[tuple[float, bool]], threshold: float) -> Point:
     right = sum(not answerable for answerable in abstained)
     precision = right / len(abstained) if abstained else None
     return Point(threshold, len(abstained), precision, right / unanswerable if unanswerable else 0.0, sum(abstained))
+
+
+def choose(rows: list[Point]) -> Point:
+    """The threshold in the middle of those with the best F1: as far as the dev split allows from a
+    question flipping either way."""
+    top = max(round(p.f1, 6) for p in rows)
+    best = [p for p in rows if round(p.f1, 6) == top]
+    return best[(len(best) - 1) // 2]
 
 
 def table(rows: list[Point], chosen: float) -> str:
@@ -148,7 +161,7 @@ def main() -> None:
             return
         dev = confidences(answerer, "dev")
         rows = [trade_off(dev, t) for t in THRESHOLDS]
-        best = max(rows, key=lambda p: (round(p.f1, 6), -p.threshold))
+        best = choose(rows)
         test = trade_off(confidences(answerer, "test"), best.threshold)
     test_precision = "n/a" if test.precision is None else f"{test.precision:.3f}"
     text = "\n\n".join([

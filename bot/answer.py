@@ -15,6 +15,7 @@ from bot.errors import QuestionError
 from bot.figures import period_asked
 from bot.retrieve import (
     GLOSSARY_WEIGHT,
+    RELATIVE_GLOSSARY,
     RRF_K,
     Candidate,
     Filters,
@@ -43,7 +44,7 @@ class Explain:
     bm25_score: float | None
     glossary: str | None  # "metric dso via acronym 'dso'" when the question names the chunk's entity
     glossary_weight: float
-    fused: float  # reciprocal-rank fusion score of this passage
+    fused: float  # this passage's fused score (retrieval.fusion: relative_score or reciprocal_rank)
     support: float  # what the document's other matching passages add; documents rank by fused + support
 
 
@@ -159,6 +160,8 @@ def check_doc_type(doc_type: str | None) -> str | None:
 
 def max_fused(retriever: HybridRetriever) -> float:
     """The fused score of a chunk first in every list: scores are shown as a share of it."""
+    if retriever.fusion == "relative_score":
+        return 1.0 + (RELATIVE_GLOSSARY if retriever.use_glossary else 0.0)
     lists = (retriever.mode != "bm25") + (retriever.mode != "vector")
     return (lists + (GLOSSARY_WEIGHT if retriever.use_glossary else 0.0)) / (RRF_K + 1)
 
@@ -202,5 +205,5 @@ def load_answerer(config: Config) -> Answerer:
         embed_model = store.load_embed_model(config.embedding.model, config.embedding.batch_size)
         index = load_vector_index(chunks, embed_model)
     folder = keyword_index.keyword_dir(config.index.path, config.index.collection)
-    retriever = HybridRetriever(chunks, index, folder, retrieval.mode, retrieval.glossary)
+    retriever = HybridRetriever(chunks, index, folder, retrieval.mode, retrieval.glossary, retrieval.fusion)
     return Answerer(retriever, chunks, retrieval.top_k, retrieval.min_confidence)

@@ -61,6 +61,7 @@ class Http(Section):
 class Retrieval(Section):
     top_k: int = Field(5, gt=0, le=50)
     mode: Literal["vector", "bm25", "hybrid"] = "hybrid"
+    fusion: Literal["relative_score", "reciprocal_rank"] = "relative_score"
     glossary: bool = True
     min_confidence: float = Field(0.5, ge=0.0, le=1.0)
 

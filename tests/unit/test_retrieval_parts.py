@@ -10,7 +10,17 @@ from bot.columns import ColumnCheck
 from bot.confidence import estimate
 from bot.context import widen
 from bot.glossary import acronyms, aliases, build_glossary, entity_of, label_of
-from bot.retrieve import RRF_K, SOURCE_FLOOR, Candidate, Filters, Retrieval, _bm25_search, coverage, rank_documents
+from bot.retrieve import (
+    RRF_K,
+    SOURCE_FLOOR,
+    Candidate,
+    Filters,
+    Retrieval,
+    _bm25_search,
+    coverage,
+    rank_documents,
+    scale_scores,
+)
 from ingest import keyword_index, store
 from ingest.keyword_index import Chunk
 
@@ -228,3 +238,18 @@ def test_a_column_question_is_checked_against_the_named_report(keyword: keyword_
     assert check("which column in rpt_payouts has the vendor name") < 0.5  # no column holds a vendor
     assert check("what is the vendor name") == 1.0  # names no report: not a column question
     assert check("what does rpt_payouts hold for crypto") == 1.0  # names a report but asks for no column
+
+
+def test_relative_score_fusion_keeps_how_far_ahead_a_hit_is() -> None:
+    # BM25 alone finds the account number, far ahead of everything else; the other chunk is a little
+    # better than average in both lists. Reciprocal rank fusion prefers the second; relative scores the first.
+    literal = Candidate(CORPUS[8], bm25_rank=1, bm25_score=9.0)
+    middling = Candidate(CORPUS[0], vector_rank=1, similarity=0.50, bm25_rank=2, bm25_score=3.0)
+    runner = Candidate(CORPUS[7], vector_rank=2, similarity=0.40)
+    candidates = [literal, middling, runner]
+    scale_scores(candidates)
+    assert (literal.bm25_scaled, middling.vector_scaled, runner.vector_scaled) == (1.0, 1.0, 0.0)
+    assert literal.vector_scaled == 0.0  # vector search did not find it
+    assert middling.fuse(True, True, "reciprocal_rank") > literal.fuse(True, True, "reciprocal_rank")
+    assert literal.fuse(True, True, "relative_score") > middling.fuse(True, True, "relative_score")
+    assert middling.fuse(True, False, "relative_score") == 1.0  # vector-only mode: its scaled similarity alone
