@@ -95,7 +95,7 @@ class Candidate:
         """The document's score, carried by its best passage: fused plus the support of the others."""
         return self.fused + self.support
 
-    def fuse(self, use_vector: bool, use_bm25: bool, fusion: Fusion = "reciprocal_rank") -> float:
+    def fuse(self, use_vector: bool, use_bm25: bool, fusion: Fusion) -> float:
         if fusion == "relative_score":
             vector_share = VECTOR_SHARE if use_vector and use_bm25 else float(use_vector)
             score = vector_share * self.vector_scaled + (1 - vector_share) * self.bm25_scaled

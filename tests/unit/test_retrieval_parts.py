@@ -119,12 +119,13 @@ def test_the_defining_chunk_gets_the_full_weight(keyword: keyword_index.KeywordI
 def test_rrf_rewards_agreement_and_the_glossary() -> None:
     both = Candidate(CORPUS[0], vector_rank=2, bm25_rank=2)
     one = Candidate(CORPUS[1], vector_rank=1)
-    assert both.fuse(True, True) > one.fuse(True, True)
-    assert math.isclose(one.fuse(True, True), 1 / (RRF_K + 1))
-    assert one.fuse(False, True) == 0.0  # bm25-only mode ignores the vector rank
+    assert both.fuse(True, True, "reciprocal_rank") > one.fuse(True, True, "reciprocal_rank")
+    assert math.isclose(one.fuse(True, True, "reciprocal_rank"), 1 / (RRF_K + 1))
+    assert one.fuse(False, True, "reciprocal_rank") == 0.0  # bm25-only mode ignores the vector rank
     first_in_both = Candidate(CORPUS[3], vector_rank=1, bm25_rank=1)
     boosted = Candidate(CORPUS[2], vector_rank=4, bm25_rank=3, glossary_weight=1.0)
-    assert boosted.fuse(True, True) > first_in_both.fuse(True, True)  # the question named its entity
+    # the question named its entity
+    assert boosted.fuse(True, True, "reciprocal_rank") > first_in_both.fuse(True, True, "reciprocal_rank")
 
 
 def test_bm25_search_filters_in_memory(keyword: keyword_index.KeywordIndex) -> None:
@@ -185,9 +186,9 @@ def test_a_superseded_document_ranks_below_the_current_one() -> None:
     old = Chunk("old", "Refunds within 14 days.", {**current.metadata, store.STATUS: "superseded"})
     old_first = Candidate(old, vector_rank=1, bm25_rank=1)
     current_second = Candidate(current, vector_rank=2, bm25_rank=2)
-    assert current_second.fuse(True, True) > old_first.fuse(True, True)
+    assert current_second.fuse(True, True, "reciprocal_rank") > old_first.fuse(True, True, "reciprocal_rank")
     alone = Candidate(old, vector_rank=1, bm25_rank=1)
-    assert alone.fuse(True, True) > 0  # still found when nothing current matches
+    assert alone.fuse(True, True, "reciprocal_rank") > 0  # still found when nothing current matches
 
 
 def test_widening_stays_on_the_pdf_page() -> None:
