@@ -167,8 +167,9 @@ def main() -> None:
     text = "\n\n".join([
         "## Abstention threshold (retrieval.min_confidence)",
         f"Reproduce with `{COMMAND}`: chosen on the dev split ({len(dev)} questions, "
-        f"{sum(not a for _, a in dev)} unanswerable) as the threshold with the best F1 of the abstention decision; "
-        f"`retrieval.mode` {base.retrieval.mode}, `retrieval.glossary` {str(base.retrieval.glossary).lower()}.",
+        f"{sum(not a for _, a in dev)} unanswerable) as the middle of the thresholds with the best F1 of the "
+        f"abstention decision; `retrieval.mode` {base.retrieval.mode}, "
+        f"`retrieval.glossary` {str(base.retrieval.glossary).lower()}.",
         table(rows, best.threshold),
         f"Chosen: **{best.threshold:.2f}**. On the test split at that threshold: abstention precision "
         f"{test_precision}, recall {test.recall:.3f} ({test.abstained} abstentions, {test.refused} of them on "
