@@ -44,6 +44,8 @@ class Explain:
     bm25_score: float | None
     glossary: str | None  # "metric dso via acronym 'dso'" when the question names the chunk's entity
     glossary_weight: float
+    vector_scaled: float  # the similarity scaled 0-1 among this question's vector hits (relative_score adds it)
+    bm25_scaled: float  # the BM25 score as a share of this question's best (relative_score adds it)
     fused: float  # this passage's fused score (retrieval.fusion: relative_score or reciprocal_rank)
     support: float  # what the document's other matching passages add; documents rank by fused + support
 
@@ -175,6 +177,8 @@ def to_source(n: int, candidate: Candidate, scale: float, chunk: Chunk) -> Sourc
         bm25_score=None if candidate.bm25_score is None else round(candidate.bm25_score, 4),
         glossary=f"{hit.entity.kind} {hit.entity.name} via {hit.via} '{hit.words}'" if hit else None,
         glossary_weight=round(candidate.glossary_weight, 4),
+        vector_scaled=round(candidate.vector_scaled, 4),
+        bm25_scaled=round(candidate.bm25_scaled, 4),
         fused=round(candidate.fused, 6),
         support=round(candidate.support, 6),
     )

@@ -44,6 +44,8 @@ class ExplainOut(BaseModel):
     bm25_score: float | None
     glossary: str | None
     glossary_weight: float
+    vector_scaled: float
+    bm25_scaled: float
     fused: float
     support: float
 

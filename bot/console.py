@@ -55,14 +55,15 @@ def progress(files: int) -> Iterator[Callable[[str, int], None]]:
 def explain_table(answer: Answer) -> str:
     """Per source: where vector search and BM25 ranked it, the glossary entry it defines, its fused score and
     what the rest of its document added (documents rank by fused + support)."""
-    rows = [["", "vector rank", "similarity", "bm25 rank", "bm25 score", "glossary", "fused", "support"]]
+    rows = [["", "vector rank", "similarity", "bm25 rank", "bm25 score", "scaled v/b", "glossary", "fused", "support"]]
     for s in answer.sources:
         e = s.explain
         if e is None:
             continue
         rows.append([
             f"[{s.n}]", cell(e.vector_rank), cell(e.similarity, ".3f"), cell(e.bm25_rank),
-            cell(e.bm25_score, ".2f"), f"{e.glossary} ({e.glossary_weight:.2f})" if e.glossary else "-",
+            cell(e.bm25_score, ".2f"), f"{e.vector_scaled:.2f}/{e.bm25_scaled:.2f}",
+            f"{e.glossary} ({e.glossary_weight:.2f})" if e.glossary else "-",
             f"{e.fused:.4f}", f"{e.support:.4f}",
         ])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

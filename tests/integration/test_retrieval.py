@@ -59,13 +59,16 @@ def test_explain_shows_each_stage(indexed_config: Path) -> None:
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     header = next(line for line in result.output.splitlines() if "vector rank" in line)
-    for column in ("similarity", "bm25 rank", "bm25 score", "glossary", "fused", "support"):
+    for column in ("similarity", "bm25 rank", "bm25 score", "scaled v/b", "glossary", "fused", "support"):
         assert column in header
     assert "[1]  " in result.output and "metric dso via name 'dso'" in result.output
     explained = ask_json(indexed_config, "what's the formula for DSO", "--explain")["sources"][0]["explain"]
     assert set(explained) == {
-        "vector_rank", "similarity", "bm25_rank", "bm25_score", "glossary", "glossary_weight", "fused", "support"
+        "vector_rank", "similarity", "bm25_rank", "bm25_score", "glossary", "glossary_weight", "vector_scaled",
+        "bm25_scaled", "fused", "support",
     }
+    # relative_score (the default): what the passage's fused score is made of
+    assert 0 <= explained["vector_scaled"] <= 1 and 0 <= explained["bm25_scaled"] <= 1
     assert "explain" not in ask_json(indexed_config, "what's the formula for DSO")["sources"][0]
 
 
