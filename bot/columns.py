@@ -8,12 +8,11 @@ that say *what* is asked (not the model's name, not "which column has") found in
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.words import WordSet
+from bot.words import WordSet, words_of
 
 if TYPE_CHECKING:
     from bot.glossary import GlossaryHit
@@ -41,15 +40,9 @@ class ColumnCheck:
         model = models[0]
         named = set(self.keyword.tokens(model.name.replace("_", " ")))
         asked = [w for w in dict.fromkeys(words) if w not in named and w not in self._asking]
-        total = max(1, len(self.keyword.chunks))
-        weights = {w: math.log(1 + total / (self.keyword.document_frequency(w) + 0.5)) for w in asked}
-        if not weights:
-            return 1.0
-        held = self._document(model.path)
-        return sum(weight for w, weight in weights.items() if held.has(w)) / sum(weights.values())
+        return self._document(model.path).share(asked, self.keyword.idf) if asked else 1.0
 
     def _document(self, path: str) -> WordSet:
         if path not in self._documents:
-            texts = [f"{c.title}\n{c.section}\n{c.text}" for c in self.keyword.chunks if c.path == path]
-            self._documents[path] = WordSet(w for tokens in self.keyword.tokenize_many(texts) for w in tokens)
+            self._documents[path] = words_of(self.keyword, (c for c in self.keyword.chunks if c.path == path))
         return self._documents[path]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 from bot.columns import ColumnCheck
 from bot.glossary import Glossary, GlossaryHit, build_glossary
-from bot.words import WordSet
+from bot.words import words_of
 from ingest import keyword_index, store
 from ingest.keyword_index import Chunk, KeywordIndex
 
@@ -288,16 +288,8 @@ def coverage(keyword: KeywordIndex, words: list[str], candidates: list[Candidate
     A word the corpus never uses counts with the highest IDF: "crypto" in a question about a corpus
     without it is the strongest sign the documents don't cover the question.
     """
-    import math
-
-    total = max(1, len(keyword.chunks))
     distinct = list(dict.fromkeys(words))
-    if not distinct:
-        return 0.0
-    texts = keyword.tokenize_many([f"{c.chunk.title}\n{c.chunk.section}\n{c.chunk.text}" for c in candidates])
-    present = WordSet(w for tokens in texts for w in tokens)
-    weights = {w: math.log(1 + total / (keyword.document_frequency(w) + 0.5)) for w in distinct}
-    return sum(weights[w] for w in distinct if present.has(w)) / sum(weights.values())
+    return words_of(keyword, (c.chunk for c in candidates)).share(distinct, keyword.idf) if distinct else 0.0
 
 
 def cosine_similarity(chroma_score: float | None) -> float:

@@ -8,7 +8,11 @@ abbreviation, from MIN_PREFIX letters) or, from MIN_TYPO letters, is one edit aw
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ingest.keyword_index import Chunk, KeywordIndex
 
 MIN_PREFIX = 3
 MIN_TYPO = 5
@@ -30,6 +34,18 @@ class WordSet:
             if at < len(self._sorted) and self._sorted[at].startswith(word):
                 return True
         return len(word) >= MIN_TYPO and not self.words.isdisjoint(one_edit(word))
+
+    def share(self, words: Sequence[str], weight: Callable[[str], float]) -> float:
+        """The weighted share of `words` found here (0 for no words)."""
+        weights = {w: weight(w) for w in words}
+        total = sum(weights.values())
+        return sum(v for w, v in weights.items() if self.has(w)) / total if total else 0.0
+
+
+def words_of(keyword: KeywordIndex, chunks: Iterable[Chunk]) -> WordSet:
+    """The words of the chunks' titles, sections and texts, as BM25 reads them."""
+    texts = [f"{c.title}\n{c.section}\n{c.text}" for c in chunks]
+    return WordSet(w for tokens in keyword.tokenize_many(texts) for w in tokens)
 
 
 def one_edit(word: str) -> set[str]:

@@ -162,6 +162,12 @@ class KeywordIndex:
         indptr = bm25.scores["indptr"]
         return int(indptr[token_id + 1] - indptr[token_id])
 
+    def idf(self, token: str) -> float:
+        """How rare the (stemmed) token is in the index; highest for a word no chunk holds."""
+        import math
+
+        return math.log(1 + max(1, len(self.chunks)) / (self.document_frequency(token) + 0.5))
+
     def chunks_with(self, token: str) -> set[int]:
         """Positions of the chunks that hold the (stemmed) token."""
         if self.retriever is None:
