@@ -12,7 +12,7 @@ from bot import compose
 from bot.confidence import estimate
 from bot.context import widen
 from bot.errors import QuestionError
-from bot.figures import period_asked
+from bot.figures import Period, asks_for_an_amount, figure_unanswerable, period_asked
 from bot.retrieve import (
     GLOSSARY_WEIGHT,
     RELATIVE_GLOSSARY,
@@ -135,7 +135,8 @@ class Answerer:
         ]
         abstained = not sources or confidence < self.min_confidence
         if abstained:
-            text = compose.abstention(sources, confidence, self.min_confidence, period)
+            defines_metric = bool(period) and found.candidates[0].chunk.doc_type == "metric"
+            text = compose.abstention(sources, confidence, self.min_confidence, period, defines_metric)
         else:
             text = compose.extractive(sources)
         answer = Answer(uuid.uuid4().hex[:12], question, text, abstained, sources, round(confidence, 4))
@@ -147,11 +148,17 @@ class Answerer:
         return answer
 
 
-def figure_period(question: str, found: Retrieval) -> str | None:
-    """The period a question asks a metric's figure for, when its best source is a metric definition: the
-    documents hold no results to give, however well the definition matches."""
-    top = found.candidates[0].chunk if found.candidates else None
-    return period_asked(question) if top is not None and top.doc_type == "metric" else None
+def figure_period(question: str, found: Retrieval) -> Period | None:
+    """The period a question asks a figure for, when the best source cannot give it (a metric definition,
+    or a passage that never mentions the period; see bot/figures.py): the documents hold no such result,
+    however well the passage matches."""
+    period = period_asked(question)
+    if period is None or not found.candidates:
+        return None
+    top = found.candidates[0].chunk
+    passage = f"{top.title}\n{top.section}\n{top.text}"
+    asks_an_amount = asks_for_an_amount(question) or any(h.entity.kind == "metric" for h in found.hits)
+    return period if figure_unanswerable(period, passage, top.doc_type == "metric", asks_an_amount) else None
 
 
 def check_doc_type(doc_type: str | None) -> str | None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.answer import Source
+    from bot.figures import Period
 
 SNIPPET_CHARS = 280
 QUOTE_CHARS = 1600
@@ -46,15 +47,24 @@ def extractive(sources: list[Source]) -> str:
     return "\n\n".join(parts)
 
 
-def abstention(sources: list[Source], confidence: float, min_confidence: float, period: str | None = None) -> str:
+def abstention(
+    sources: list[Source], confidence: float, min_confidence: float, period: Period | None = None,
+    defines_metric: bool = False,
+) -> str:
     if not sources:
         return "I couldn't find this in the documents: nothing indexed matches (or the filters leave nothing)."
     if period:
         best = sources[0]
+        where = f"{best.path}{_where(best)} [{best.n}]"
+        if defines_metric:
+            return (
+                f"The documents define this metric but hold no figures, so they can't tell you its value for "
+                f"{period.text}. Its definition is in {where}; the figure itself comes from the reports or the BI tool."
+            )
         return (
-            f"The documents define this metric but hold no figures, so they can't tell you its value for {period}. "
-            f"Its definition is in {best.path}{_where(best)} [{best.n}]; the figure itself comes from the reports "
-            "or the BI tool."
+            f"I found nothing about {period.text} in the documents, so they can't give this figure: the closest "
+            f"passage, {where}, is about another period or none. Figures for a period come from the reports or "
+            "the BI tool."
         )
     closest = "; ".join(f"{s.path}{_where(s)} [{s.n}]" for s in sources[:3])
     return (

@@ -1,29 +1,108 @@
-"""Questions that ask for a figure: a metric's value for a period ("what was NRR for december 2025").
+"""Questions that ask for a figure of a period: "what was NRR for december 2025", "dso for april 2026?".
 
-The documents define metrics and hold no results, so a question that names a period and lands on a
-metric definition cannot be answered from them, however well the definition matches. Asking how a
-metric is calculated for a period ("how is NRR calculated for Q4?") is still a question about the
-definition and is left alone.
+The documents define metrics and hold no results. A question that asks for a period's figure can only be
+answered by a passage about that period (the close calendar's June 2026 dates answer "when is flash rev
+due for june 2026"); when the best passage does not mention the period, or is a metric definition (its
+worked examples are illustrations, not results), the documents cannot answer it, however well the
+passage matches. Asking how a metric is calculated for a period ("how is NRR calculated for Q4?") is a
+question about the definition and is left alone.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_YEAR = r"(?:20\d\d|'\d\d)"
 _PERIOD = re.compile(
-    rf"(?i)\b(?:q[1-4](?:\s*(?:fy)?\s*'?\d{{2,4}})?|fy\s*'?\d{{2,4}}|h[12]\s+20\d\d|{_MONTH}\s+(?:20\d\d|'\d\d)"
+    rf"(?i)\b(?:(?P<quarter>q[1-4])(?:\s*(?:fy)?\s*(?P<quarter_year>'?\d{{2,4}}))?"
+    rf"|(?:fy|full[ -]year|fiscal(?:\s+year)?)\s*(?P<fiscal_year>'?\d{{2,4}})"
+    rf"|h[12]\s+20\d\d"
+    rf"|(?P<month>{_MONTH})(?:\s+\d{{1,2}}(?:st|nd|rd|th)?,?)?\s+(?P<month_year>{_YEAR})"
+    rf"|(?P<us_month>[01]?\d)/(?:[0-3]?\d/(?P<us_year>20\d\d|\d\d)|(?P<us_year4>20\d\d))"
+    rf"|(?P<iso_year>20\d\d)-(?P<iso_month>[01]\d)(?:-[0-3]\d)?"
     r"|(?:last|this|next|previous|prior)\s+(?:month|quarter|year|week)|ytd|mtd|qtd)\b"
 )
+_AMOUNT = re.compile(r"(?i)\b(?:how\s+(?:much|many)|total)\b")
 _ABOUT_THE_DEFINITION = re.compile(
-    r"(?i)\b(?:how|why|formula|calculat\w*|comput\w*|defin\w*|mean\w*|includ\w*|exclud\w*|treat\w*)\b"
+    r"(?i)\b(?:how(?!\s+(?:much|many)\b)|why|formula|calculat\w*|comput\w*|defin\w*|mean\w*|includ\w*|exclud\w*|treat\w*)\b"
 )
 
 
-def period_asked(question: str) -> str | None:
-    """The period a question asks a figure for ("Q4 2025", "december 2025", "last quarter"), or None
-    when it names none or asks how something is defined or calculated."""
+@dataclass(frozen=True)
+class Period:
+    """A period a question asks a figure for, as the question says it, and what it names when it can be
+    read: a year with a month or a quarter, or a fiscal year. Relative periods ("last quarter") name none."""
+
+    text: str
+    year: int | None = None
+    month: int | None = None
+    quarter: int | None = None
+
+    def mentioned_in(self, text: str) -> bool:
+        """Whether a passage is about this period: it names the same month, quarter or fiscal year in any
+        of the usual spellings. A relative period is never found (no passage says "last quarter" of now)."""
+        if self.year is None:
+            return False
+        yy, yyyy = f"{self.year % 100:02d}", str(self.year)
+        year = rf"(?:{yyyy}|'{yy})"
+        if self.month:
+            name = _MONTHS[self.month - 1]
+            pattern = (
+                rf"\b{name}[a-z]*\.?(?:\s+\d{{1,2}}(?:st|nd|rd|th)?,?)?\s+{year}\b"
+                rf"|\b{yyyy}-{self.month:02d}\b|\b0?{self.month}/(?:[0-3]?\d/(?:{yyyy}|{yy})|{yyyy})\b"
+            )
+        elif self.quarter:
+            quarter = f"q{self.quarter}"
+            pattern = rf"\b{quarter}\s*(?:fy\s*)?{year}|\b{yyyy}[ -]?{quarter}\b|\b{quarter}\s+fy{yy}\b"
+        else:
+            pattern = rf"\b(?:fy\s*{year}|fy{yy}|fiscal(?:\s+year)?\s+{yyyy}|full[ -]year\s+{yyyy})\b"
+        return re.search(pattern, text, re.IGNORECASE) is not None
+
+
+def figure_unanswerable(period: Period, passage: str, is_metric_definition: bool, asks_an_amount: bool) -> bool:
+    """Whether the best passage cannot give the figure asked for: it is a metric definition, or the question
+    asks an amount ("how much", or it names a metric) for a period with a year that the passage never
+    mentions. A date that only sets the scene ("would they have got a refund back in sept 2024?") asks no
+    amount, and a relative period ("last quarter") cannot be looked for: only a metric definition rules
+    those out."""
+    if is_metric_definition:
+        return True
+    return asks_an_amount and period.year is not None and not period.mentioned_in(passage)
+
+
+def asks_for_an_amount(question: str) -> bool:
+    """"how much", "how many", "total": the question wants a number, not a rule."""
+    return _AMOUNT.search(question) is not None
+
+
+def period_asked(question: str) -> Period | None:
+    """The period a question asks a figure for ("Q4 2025", "december 2025", "6/30/26", "last quarter"), or
+    None when it names none or asks how something is defined or calculated."""
     match = _PERIOD.search(question)
     if not match or _ABOUT_THE_DEFINITION.search(question):
         return None
-    return match.group(0)
+    found = {k: v for k, v in match.groupdict().items() if v}
+    text = match.group(0)
+    if "quarter" in found:
+        year = _year(found.get("quarter_year"))
+        return Period(text, year, quarter=int(found["quarter"][1])) if year else Period(text)
+    if "fiscal_year" in found:
+        return Period(text, _year(found["fiscal_year"]))
+    if "month" in found:
+        month = _MONTHS.index(found["month"][:3].lower()) + 1
+        return Period(text, _year(found["month_year"]), month)
+    if "us_month" in found and 1 <= int(found["us_month"]) <= 12:
+        return Period(text, _year(found.get("us_year") or found.get("us_year4")), int(found["us_month"]))
+    if "iso_month" in found and 1 <= int(found["iso_month"]) <= 12:
+        return Period(text, int(found["iso_year"]), int(found["iso_month"]))
+    return Period(text)
+
+
+def _year(text: str | None) -> int | None:
+    digits = (text or "").lstrip("'")
+    if not digits.isdigit():
+        return None
+    return int(digits) if len(digits) == 4 else 2000 + int(digits) if len(digits) == 2 else None

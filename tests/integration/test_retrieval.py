@@ -171,3 +171,12 @@ def test_a_figure_for_a_period_is_refused_and_points_to_the_definition(indexed_c
     assert body["sources"][0]["path"] == "metrics/retention.yaml"
     about_the_definition = ask_json(indexed_config, "how is net revenue retention calculated for march 2026")
     assert about_the_definition["abstained"] is False
+
+
+def test_a_figure_for_a_period_is_given_only_from_a_passage_about_that_period(indexed_config: Path) -> None:
+    calendar = ask_json(indexed_config, "when are the books closed for the august 2026 close")
+    assert calendar["sources"][0]["path"] == "reference/close_calendar_2026.json"
+    assert "2026-08" in calendar["sources"][0]["section"] and "nothing about" not in calendar["answer"]
+    elsewhere = ask_json(indexed_config, "how much deferred revenue did we have at 6/30/26?")
+    assert elsewhere["abstained"] is True and elsewhere["confidence"] == 0.0
+    assert "nothing about 6/30/26" in elsewhere["answer"]
