@@ -1,11 +1,13 @@
 """Questions that ask for a figure of a period: "what was NRR for december 2025", "dso for april 2026?".
 
-The documents define metrics and hold no results. A question that asks for a period's figure can only be
-answered by a passage about that period (the close calendar's June 2026 dates answer "when is flash rev
-due for june 2026"); when the best passage does not mention the period, or is a metric definition (its
-worked examples are illustrations, not results), the documents cannot answer it, however well the
-passage matches. Asking how a metric is calculated for a period ("how is NRR calculated for Q4?") is a
-question about the definition and is left alone.
+The documents define metrics and hold no results. A figure for a period can only come from a passage
+about that period (the close calendar's 2026-08 entry answers "when are the books closed for the august
+2026 close"). So a question that names a period is refused when its best passage is a metric definition
+(worked examples there are illustrations, not results), or when it asks an amount ("how much", "total",
+or it names a metric) and the best passage never mentions the period, however well that passage
+matches. Asking how a metric is calculated for a period ("how is NRR calculated for Q4?") is a question
+about the definition, and a date that only sets the scene ("a refund requested in march 2025") asks no
+amount: both are left to the confidence model.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ _PERIOD = re.compile(
     r"|(?:last|this|next|previous|prior)\s+(?:month|quarter|year|week)|ytd|mtd|qtd)\b"
 )
 _AMOUNT = re.compile(r"(?i)\b(?:how\s+(?:much|many)|total)\b")
-_ABOUT_THE_DEFINITION = re.compile(
-    r"(?i)\b(?:how(?!\s+(?:much|many)\b)|why|formula|calculat\w*|comput\w*|defin\w*|mean\w*|includ\w*|exclud\w*|treat\w*)\b"
+_ABOUT_THE_DEFINITION = re.compile(  # "how much" and "how many" ask an amount, not how
+    r"(?i)\b(?:how(?!\s+(?:much|many)\b)|why|formula|calculat\w*|comput\w*|defin\w*|mean\w*|includ\w*"
+    r"|exclud\w*|treat\w*)\b"
 )
 
 
@@ -102,7 +105,8 @@ def period_asked(question: str) -> Period | None:
 
 
 def _year(text: str | None) -> int | None:
+    """2026 from "2026", "26" or "'26"."""
     digits = (text or "").lstrip("'")
-    if not digits.isdigit():
+    if not digits.isdigit() or len(digits) not in (2, 4):
         return None
-    return int(digits) if len(digits) == 4 else 2000 + int(digits) if len(digits) == 2 else None
+    return int(digits) if len(digits) == 4 else 2000 + int(digits)
