@@ -1,4 +1,5 @@
-"""Hybrid retrieval: vector search (Chroma) and BM25, fused by reciprocal rank, boosted by the glossary.
+"""Hybrid retrieval: vector search (Chroma) and BM25, fused by relative score (or reciprocal rank), boosted
+by the glossary, then ranked by document.
 
 Each stage's rank and score stay on the candidate, so `finbot ask --explain` can show why a source won.
 """
