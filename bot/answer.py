@@ -156,9 +156,9 @@ def figure_period(question: str, found: Retrieval) -> Period | None:
     if period is None or not found.candidates:
         return None
     top = found.candidates[0].chunk
-    passage = f"{top.title}\n{top.section}\n{top.text}"
     asks_an_amount = asks_for_an_amount(question) or any(h.entity.kind == "metric" for h in found.hits)
-    return period if figure_unanswerable(period, passage, top.doc_type == "metric", asks_an_amount) else None
+    unanswerable = figure_unanswerable(period, top.headed_text, top.doc_type == "metric", asks_an_amount)
+    return period if unanswerable else None
 
 
 def check_doc_type(doc_type: str | None) -> str | None:

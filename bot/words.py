@@ -44,7 +44,7 @@ class WordSet:
 
 def words_of(keyword: KeywordIndex, chunks: Iterable[Chunk]) -> WordSet:
     """The words of the chunks' titles, sections and texts, as BM25 reads them."""
-    texts = [f"{c.title}\n{c.section}\n{c.text}" for c in chunks]
+    texts = [c.headed_text for c in chunks]
     return WordSet(w for tokens in keyword.tokenize_many(texts) for w in tokens)
 
 

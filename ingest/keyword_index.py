@@ -88,6 +88,11 @@ class Chunk:
     def end_line(self) -> int:
         return int(self.metadata.get(store.END_LINE) or 0)
 
+    @property
+    def headed_text(self) -> str:
+        """Title, section and text: all the words a reader of the chunk sees."""
+        return f"{self.title}\n{self.section}\n{self.text}"
+
 
 @dataclass
 class KeywordIndex:

@@ -85,17 +85,17 @@ def test_the_shipped_config_yaml_is_valid_and_documents_the_required_keys() -> N
         assert key in text
 
 
-def test_the_replaced_min_score_key_says_what_replaced_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("retrieval:\n  min_score: 0.35\n", "retrieval: min_score was replaced by min_confidence"),
+        ("retrieval:\n  mode: semantic\n", "retrieval.mode: must be 'vector', 'bm25' or 'hybrid'"),
+    ],
+    ids=["replaced min_score key", "unknown retrieval mode"],
+)
+def test_a_retired_key_or_unknown_mode_says_what_to_write(tmp_path: Path, yaml_text: str, message: str) -> None:
     path = tmp_path / "c.yaml"
-    path.write_text("retrieval:\n  min_score: 0.35\n")
+    path.write_text(yaml_text)
     with pytest.raises(ConfigError) as caught:
         load_config(path)
-    assert "retrieval: min_score was replaced by min_confidence" in str(caught.value)
-
-
-def test_an_unknown_retrieval_mode_is_named(tmp_path: Path) -> None:
-    path = tmp_path / "c.yaml"
-    path.write_text("retrieval:\n  mode: semantic\n")
-    with pytest.raises(ConfigError) as caught:
-        load_config(path)
-    assert "retrieval.mode: must be 'vector', 'bm25' or 'hybrid'" in str(caught.value)
+    assert message in str(caught.value)
