@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/calibrate_abstention.py            # print, write config.yaml and docs/benchmarks.md
     .venv/bin/python bench/calibrate_abstention.py --dry-run  # print only
-    .venv/bin/python bench/calibrate_abstention.py --fit      # refit the weights of bot/confidence.py, print them
+    .venv/bin/python bench/calibrate_abstention.py --fit      # refit bot/answering/confidence.py's weights
 
 Ingests corpus/ into a fresh temporary index, asks every dev question, and prints abstention
 precision and recall (and how many answerable questions would be refused) for each threshold. The
@@ -10,9 +10,9 @@ chosen threshold maximises F1 of the abstention decision on dev (of several with
 one: the furthest from a question flipping). The test split is then asked once at that threshold, to
 report only.
 
---fit refits the logistic model of bot/confidence.py on the dev split instead (questions refused as figure
+--fit refits the logistic model of bot/answering/confidence.py on the dev split instead (questions refused as figure
 requests left out; signals standardized, L2 as scikit-learn's default) and prints its weights, with the
-leave-one-out precision and recall they give; copy them into bot/confidence.py, then run the script again
+leave-one-out precision and recall they give; copy them into bot/answering/confidence.py, then run the script again
 without --fit to choose the threshold.
 """
 
@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING
 from benchmarks_md import write_section  # bench/ is sys.path[0] when a script here runs
 from golden_eval import build_index
 
-from bot import confidence
-from bot.answer import Answerer, figure_period, load_answerer
+from bot.answering import confidence
+from bot.answering.answerer import Answerer, figure_period, load_answerer
 from bot.config import load_config
-from bot.golden import load_golden
+from bot.evaluation.golden import load_golden
 
 if TYPE_CHECKING:
     import numpy as np
@@ -82,7 +82,7 @@ def fit(answerer: Answerer) -> str:
     best = choose([trade_off(points, t) for t in THRESHOLDS])
     names = ("BIAS", "SIMILARITY", "COVERAGE", "GLOSSARY", "COLUMNS")
     return "\n".join([
-        f"Fitted on {len(y)} dev questions ({int(len(y) - y.sum())} unanswerable); for bot/confidence.py:",
+        f"Fitted on {len(y)} dev questions ({int(len(y) - y.sum())} unanswerable); for bot/answering/confidence.py:",
         *(f"{name} = {value:.2f}" for name, value in zip(names, weights, strict=True)),
         f"Leave-one-out at its best threshold {best.threshold:.2f}: precision {best.precision or 0:.3f}, "
         f"recall {best.recall:.3f}, {best.refused} answerable refused.",
@@ -149,7 +149,9 @@ def write_threshold(threshold: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dry-run", action="store_true", help="print only; change no file")
-    parser.add_argument("--fit", action="store_true", help="refit bot/confidence.py's weights on dev and print them")
+    parser.add_argument(
+        "--fit", action="store_true", help="refit bot/answering/confidence.py's weights on dev and print them"
+    )
     args = parser.parse_args()
     base = load_config(CONFIG)
     with tempfile.TemporaryDirectory() as tmp:

@@ -18,11 +18,11 @@ from pathlib import Path
 
 from benchmarks_md import write_section  # bench/ is sys.path[0] when a script here runs
 
-from bot.answer import Answerer, load_answerer
+from bot.answering.answerer import Answerer, load_answerer
 from bot.config import Config, load_config
-from bot.eval_report import scores_table
-from bot.evaluate import EvalReport, QuestionResult, run_eval
-from bot.golden import load_golden
+from bot.evaluation.evaluate import EvalReport, QuestionResult, run_eval
+from bot.evaluation.golden import load_golden
+from bot.evaluation.report import scores_table
 from ingest import pipeline, store
 
 REPO = Path(__file__).resolve().parent.parent

@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 from benchmarks_md import write_section  # bench/ is sys.path[0] when a script here runs
 
-from bot.answer import Answerer
-from bot.evaluate import percentile
-from bot.retrieve import HybridRetriever, load_vector_index
+from bot.answering.answerer import Answerer
+from bot.evaluation.evaluate import percentile
+from bot.retrieval.hybrid import HybridRetriever, load_vector_index
 from ingest import keyword_index, store
 
 REPO = Path(__file__).resolve().parent.parent

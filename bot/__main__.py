@@ -1,3 +1,3 @@
-from bot.cli import cli
+from bot.interfaces.cli import cli
 
 cli()

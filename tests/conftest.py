@@ -51,7 +51,7 @@ def indexed_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The repository's corpus/ ingested once into a temporary Chroma; yields the config path."""
     from click.testing import CliRunner
 
-    from bot.cli import cli
+    from bot.interfaces.cli import cli
 
     folder = tmp_path_factory.mktemp("indexed")
     config = write_config(folder, CORPUS)

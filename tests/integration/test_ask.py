@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import cli
+from bot.interfaces.cli import cli
 from tests.conftest import CORPUS, write_config
 
 pytestmark = pytest.mark.model

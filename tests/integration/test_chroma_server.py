@@ -14,7 +14,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import cli
+from bot.interfaces.cli import cli
 from tests.conftest import CORPUS, write_config
 from tests.integration.servers import free_port
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import cli
+from bot.interfaces.cli import cli
 
 pytestmark = pytest.mark.model
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.answer import load_answerer
-from bot.api import create_api
+from bot.answering.answerer import load_answerer
 from bot.config import load_config
+from bot.interfaces.api import create_api
 from tests.integration.servers import free_port, uvicorn_in_thread
 from tests.integration.test_ask import ask_json, assert_answer_shape
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import bot.retrieve
-from bot.answer import load_answerer
-from bot.cli import cli
+import bot.retrieval.hybrid
+from bot.answering.answerer import load_answerer
 from bot.config import load_config
+from bot.interfaces.cli import cli
 from ingest import keyword_index
 from tests.conftest import CORPUS, write_config
 from tests.integration.test_ask import ask_json, assert_answer_shape
@@ -105,7 +105,7 @@ def test_bm25_follows_ingest_and_a_running_answerer_sees_it(tmp_path: Path, monk
     stamp = json.loads((folder / "finbot-keyword.json").read_text())
     answerer = load_answerer(config)
     assert answerer.retriever.generation == stamp["generation"]
-    monkeypatch.setattr(bot.retrieve, "REFRESH_SECONDS", 0.0)  # check the generation on every question
+    monkeypatch.setattr(bot.retrieval.hybrid, "REFRESH_SECONDS", 0.0)  # check the generation on every question
 
     def paths(question: str) -> set[str]:
         return {s.path for s in answerer.ask(question, 10).sources}

@@ -17,13 +17,13 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from bot.answer import Answerer, load_answerer
-from bot.api import create_api
-from bot.cli import cli
+from bot.answering.answerer import Answerer, load_answerer
 from bot.config import Config, load_config
-from bot.slack import blocks
-from bot.slack.app import create_slack_app
-from bot.slack.feedback import FeedbackStore
+from bot.interfaces.api import create_api
+from bot.interfaces.cli import cli
+from bot.interfaces.slack import blocks
+from bot.interfaces.slack.app import create_slack_app
+from bot.interfaces.slack.feedback import FeedbackStore
 from tests.conftest import CORPUS, write_config
 from tests.integration.servers import uvicorn_in_thread
 from tests.integration.slack_harness import (
@@ -360,7 +360,7 @@ def broken_bot(tmp_path: Path, fake: FakeSlack) -> Iterator[Bot]:
 def test_a_failing_answer_yields_an_apology_with_a_logged_error_id(
     broken_bot: Bot, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.ERROR, logger="bot.slack.app")
+    caplog.set_level(logging.ERROR, logger="bot.interfaces.slack.app")
     reply = broken_bot.ask(CHANNEL, "U0LEO", "Are annual plans refunded?")
     text = reply["text"]
     match = re.search(r"logged as `([0-9a-f]{8})`", text)

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.slack import blocks
+from bot.interfaces.slack import blocks
 from tests.integration.servers import free_port
 from tests.integration.slack_harness import (
     FakeSlack,

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from bot.cli import cli
 from bot.config import load_config
+from bot.interfaces.cli import cli
 from ingest import pipeline, store
 from ingest.lock import ingest_lock
 from ingest.sources import SourceFile

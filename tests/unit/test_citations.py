@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import Source
+from bot.answering.answer import Source
 from ingest import store
 from ingest.loaders import build_context
 from ingest.pipeline import SourceFile, build_nodes

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from bot.cli import cli
+from bot.interfaces.cli import cli
 from tests.conftest import write_config
 
 

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import Answer, Source
+from bot.answering.answer import Answer, Source
 from bot.errors import ConfigError
-from bot.evaluate import EvalReport, QuestionResult, percentile
-from bot.golden import GoldenQuestion, load_golden
+from bot.evaluation.evaluate import EvalReport, QuestionResult, percentile
+from bot.evaluation.golden import GoldenQuestion, load_golden
 
 
 def golden(

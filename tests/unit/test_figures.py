@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.figures import Period, asks_for_an_amount, figure_unanswerable, period_asked
+from bot.answering.figures import Period, asks_for_an_amount, figure_unanswerable, period_asked
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from functools import cache
 
 import pytest
 
-from bot.golden import GoldenQuestion, load_golden
+from bot.evaluation.golden import GoldenQuestion, load_golden
 from tests.conftest import CORPUS, REPO
 
 GOLDEN = REPO / "golden" / "questions.yaml"

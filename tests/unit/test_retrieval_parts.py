@@ -6,11 +6,11 @@ import math
 
 import pytest
 
-from bot.columns import ColumnCheck
-from bot.confidence import estimate
-from bot.context import widen
-from bot.glossary import acronyms, aliases, build_glossary, entity_of, label_of
-from bot.retrieve import (
+from bot.answering.confidence import estimate
+from bot.retrieval.columns import ColumnCheck
+from bot.retrieval.context import widen
+from bot.retrieval.glossary import acronyms, aliases, build_glossary, entity_of, label_of
+from bot.retrieval.hybrid import (
     RRF_K,
     SOURCE_FLOOR,
     Candidate,

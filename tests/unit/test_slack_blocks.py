@@ -2,8 +2,8 @@
 
 import pytest
 
-from bot.answer import Answer, Source
-from bot.slack import blocks
+from bot.answering.answer import Answer, Source
+from bot.interfaces.slack import blocks
 
 TEMPLATE = "https://git.example.com/docs/blob/main/{path}#L{start_line}-L{end_line}"
 

@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.answer import Answer
-from bot.cli import cli
+from bot.answering.answer import Answer
 from bot.config import load_config
 from bot.errors import ConfigError
-from bot.slack.feedback import FeedbackStore
+from bot.interfaces.cli import cli
+from bot.interfaces.slack.feedback import FeedbackStore
 from tests.conftest import write_config
 
 

@@ -1,5 +1,5 @@
-from bot.answer import MAX_QUESTION_CHARS
-from bot.slack.conversation import follow_up_question, mentions, plain_text
+from bot.answering.answerer import MAX_QUESTION_CHARS
+from bot.interfaces.slack.conversation import follow_up_question, mentions, plain_text
 
 
 def test_plain_text_drops_the_bot_mention_and_unwraps_slack_markup() -> None:

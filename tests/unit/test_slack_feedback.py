@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import Answer, Source
-from bot.golden import GoldenQuestion
-from bot.slack.feedback import EXPORT_COLUMNS, FeedbackStore, NoFeedbackError, to_export, write_export
+from bot.answering.answer import Answer, Source
+from bot.evaluation.golden import GoldenQuestion
+from bot.interfaces.slack.feedback import EXPORT_COLUMNS, FeedbackStore, NoFeedbackError, to_export, write_export
 
 
 def make_answer(answer_id: str, text: str, abstained: bool = False) -> Answer:

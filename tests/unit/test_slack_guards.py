@@ -1,4 +1,4 @@
-from bot.slack.guards import RateLimiter, SeenEvents
+from bot.interfaces.slack.guards import RateLimiter, SeenEvents
 
 
 class Clock:

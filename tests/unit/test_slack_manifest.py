@@ -24,7 +24,7 @@ def test_every_event_has_its_scope_and_nothing_extra_is_asked() -> None:
 def test_events_commands_and_interactivity_all_go_to_slack_events() -> None:
     manifest = yaml.safe_load(MANIFEST.read_text())
     [command] = manifest["features"]["slash_commands"]
-    assert command["command"] == "/finbot"  # what bot/slack/app.py listens for (tests/integration/test_slack.py)
+    assert command["command"] == "/finbot"  # what bot/interfaces/slack/app.py listens for (integration/test_slack.py)
     urls = [
         command["url"],
         manifest["settings"]["event_subscriptions"]["request_url"],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.words import WordSet, one_edit
+from bot.retrieval.words import WordSet, one_edit
 
 
 def test_abbreviations_and_typos_are_found() -> None:

@@ -12,10 +12,10 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.words import WordSet, words_of
+from bot.retrieval.words import WordSet, words_of
 
 if TYPE_CHECKING:
-    from bot.glossary import GlossaryHit
+    from bot.retrieval.glossary import GlossaryHit
     from ingest.keyword_index import KeywordIndex
 
 ASKS_FOR_A_COLUMN = re.compile(r"(?i)\b(?:col|cols|column|columns|field|fields)\b")
@@ -33,7 +33,7 @@ class ColumnCheck:
 
     def coverage(self, question: str, words: Sequence[str], hits: Sequence[GlossaryHit]) -> float:
         """IDF-weighted share of what a column question asks for that the named model's document holds
-        (loosely, see bot/words.py); 1.0 for a question that names no model or asks for no column."""
+        (loosely, see bot/retrieval/words.py); 1.0 for a question that names no model or asks for no column."""
         models = [h.entity for h in hits if h.entity.kind == "model"]
         if not models or not ASKS_FOR_A_COLUMN.search(question):
             return 1.0

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 if TYPE_CHECKING:
-    from bot.answer import Answer, Source
+    from bot.answering.answer import Answer, Source
 
 Block = dict[str, Any]
 

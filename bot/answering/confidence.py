@@ -3,7 +3,7 @@
 A logistic model over four signals, fitted on the golden dev split by `bench/calibrate_abstention.py --fit`
 (which prints these weights and their leave-one-out abstention precision and recall); the same script then
 picks retrieval.min_confidence on that split. It estimates "the documents cover this", not "the first source
-is the right one". Questions that ask for a figure (bot/figures.py) are refused before this model is read,
+is the right one". Questions that ask for a figure (bot/answering/figures.py) are refused before this model is read,
 and are left out of its fit.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from bot.retrieve import Retrieval
+from bot.retrieval.hybrid import Retrieval
 
 BIAS = -20.15
 SIMILARITY = 15.56  # best cosine similarity vector search found

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from bot.answer import Answer
+    from bot.answering.answer import Answer
     from ingest.sync import Plan
 
 

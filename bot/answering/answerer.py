@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bot import compose
-from bot.confidence import estimate
-from bot.context import widen
+from bot.answering import compose
+from bot.answering.answer import Answer, Explain, Source
+from bot.answering.confidence import estimate
+from bot.answering.figures import Period, asks_for_an_amount, figure_unanswerable, period_asked
 from bot.errors import QuestionError
-from bot.figures import Period, asks_for_an_amount, figure_unanswerable, period_asked
-from bot.retrieve import (
+from bot.retrieval.context import widen
+from bot.retrieval.hybrid import (
     GLOSSARY_WEIGHT,
     RELATIVE_GLOSSARY,
     RRF_K,
@@ -32,65 +32,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
-
-
-@dataclass(frozen=True)
-class Explain:
-    """Why a source ranked where it did: each stage's rank and score (None where that stage missed it)."""
-
-    vector_rank: int | None
-    similarity: float | None  # cosine similarity to the question
-    bm25_rank: int | None
-    bm25_score: float | None
-    glossary: str | None  # "metric dso via acronym 'dso'" when the question names the chunk's entity
-    glossary_weight: float
-    vector_scaled: float  # the similarity scaled 0-1 among this question's vector hits (relative_score adds it)
-    bm25_scaled: float  # the BM25 score as a share of this question's best (relative_score adds it)
-    fused: float  # this passage's fused score (retrieval.fusion: relative_score or reciprocal_rank)
-    support: float  # what the document's other matching passages add; documents rank by fused + support
-
-
-@dataclass(frozen=True)
-class Source:
-    """One cited passage; `n` is its [n] marker in the answer text."""
-
-    n: int
-    path: str
-    section: str | None
-    start_line: int | None
-    end_line: int | None
-    score: float  # retrieval score, 0-1, the sources' rank order (the document's fused score, normalized)
-    snippet: str
-    text: str  # the whole passage (widened for the best sources), for composing; not part of the JSON
-    page: int | None = None  # PDFs: the page, cited instead of the lines of its extracted text
-    explain: Explain | None = None  # not part of the JSON unless asked for
-
-    def citation(self) -> str:
-        lines = f" p.{self.page}" if self.page else f":{self.start_line}-{self.end_line}" if self.start_line else ""
-        section = f" ({self.section})" if self.section else ""
-        return f"[{self.n}] {self.path}{lines}{section}"
-
-
-@dataclass(frozen=True)
-class Answer:
-    id: str
-    question: str
-    text: str
-    abstained: bool
-    sources: list[Source]
-    # 0-1: how likely the documents answer the question; below retrieval.min_confidence the answer abstains.
-    confidence: float = 0.0
-
-    def to_dict(self, explain: bool = False) -> dict[str, Any]:
-        """The public JSON shape, shared by `finbot ask --json` and POST /v1/ask."""
-        sources = []
-        for source in self.sources:
-            fields = asdict(source)
-            del fields["text"]
-            if not explain:
-                del fields["explain"]
-            sources.append(fields)
-        return {"answer": self.text, "abstained": self.abstained, "confidence": self.confidence, "sources": sources}
 
 
 def clean_question(question: str) -> str:
@@ -150,7 +91,7 @@ class Answerer:
 
 def figure_period(question: str, found: Retrieval) -> Period | None:
     """The period a question asks a figure for, when the best source cannot give it (a metric definition,
-    or a passage that never mentions the period; see bot/figures.py): the documents hold no such result,
+    or a passage that never mentions the period; see bot/answering/figures.py): the documents hold no such result,
     however well the passage matches."""
     period = period_asked(question)
     if period is None or not found.candidates:

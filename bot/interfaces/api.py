@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from fastapi import FastAPI, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.answer import MAX_QUESTION_CHARS
+from bot.answering.answerer import MAX_QUESTION_CHARS
 from bot.errors import USER_ERRORS
 
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncApp
 
-    from bot.answer import Answerer
+    from bot.answering.answerer import Answerer
 
 
 class AskRequest(BaseModel):

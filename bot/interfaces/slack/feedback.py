@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 from bot.errors import FinbotError
 
 if TYPE_CHECKING:
-    from bot.answer import Answer
+    from bot.answering.answer import Answer
 
 Vote = Literal["up", "down"]
 

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
-from bot import console
 from bot.config import Config, load_config
 from bot.errors import USER_ERRORS, ConfigError, QuestionError
+from bot.interfaces import console
 
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncApp
 
-    from bot.answer import Answerer
+    from bot.answering.answerer import Answerer
     from ingest import store
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
@@ -179,7 +179,7 @@ def ask(
       finbot ask --type policy "who approves a refund over the limit?"
       finbot ask --path reports/rpt_payout "which column is the arrival date?" --explain
     """
-    from bot.answer import clean_question, load_answerer
+    from bot.answering.answerer import clean_question, load_answerer
 
     try:
         question = clean_question(question)
@@ -211,10 +211,10 @@ def eval_command(
     Every question goes through the same Answerer as HTTP. Prints the scores overall and per kind;
     exits 1 when an overall figure is below its eval.min_* in the config.
     """
-    from bot import eval_report
-    from bot.answer import load_answerer
-    from bot.evaluate import run_eval
-    from bot.golden import load_golden
+    from bot.answering.answerer import load_answerer
+    from bot.evaluation import report as eval_report
+    from bot.evaluation.evaluate import run_eval
+    from bot.evaluation.golden import load_golden
 
     config = _config(ctx)
     questions = load_golden(golden or config.eval.golden, split)
@@ -247,8 +247,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """
     import uvicorn
 
-    from bot.answer import load_answerer
-    from bot.api import create_api
+    from bot.answering.answerer import load_answerer
+    from bot.interfaces.api import create_api
 
     config = _config(ctx)
     bot_token, signing_secret = _slack_secrets()
@@ -280,8 +280,8 @@ def slack_command(ctx: click.Context, socket: bool) -> None:
     """
     import asyncio
 
-    from bot.answer import load_answerer
-    from bot.slack.socket import run_socket_mode
+    from bot.answering.answerer import load_answerer
+    from bot.interfaces.slack.socket import run_socket_mode
 
     if not socket:
         raise click.UsageError(
@@ -321,7 +321,7 @@ def feedback_export(ctx: click.Context, fmt: Literal["jsonl", "csv"], output: Pa
     a thumbs-up on an answer makes the sources it quoted the expected ones; thumbs-downs are left for a
     reviewer, with the comment as the hint. See the README's Slack section.
     """
-    from bot.slack.feedback import FeedbackStore, write_export
+    from bot.interfaces.slack.feedback import FeedbackStore, write_export
 
     store = FeedbackStore.open_existing(_config(ctx).slack.feedback_db)
     records = store.feedback()
@@ -339,8 +339,8 @@ def _slack_secrets() -> tuple[str, str]:
 
 
 def _slack_app(config: Config, answerer: Answerer, bot_token: str, signing_secret: str | None) -> AsyncApp:
-    from bot.slack.app import create_slack_app
-    from bot.slack.feedback import FeedbackStore
+    from bot.interfaces.slack.app import create_slack_app
+    from bot.interfaces.slack.feedback import FeedbackStore
 
     store = FeedbackStore(config.slack.feedback_db)
     return create_slack_app(answerer, config.slack, token=bot_token, signing_secret=signing_secret, store=store)

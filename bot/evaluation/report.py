@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.evaluate import METRICS, EvalReport, QuestionResult, Scores
+from bot.evaluation.evaluate import METRICS, EvalReport, QuestionResult, Scores
 
 LABELS = {
     "recall_at_1": "recall@1", "recall_at_5": "recall@5", "mrr": "MRR", "citation_precision": "citation precision",

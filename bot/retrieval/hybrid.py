@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from bot.columns import ColumnCheck
-from bot.glossary import Glossary, GlossaryHit, build_glossary
-from bot.words import words_of
+from bot.retrieval.columns import ColumnCheck
+from bot.retrieval.glossary import Glossary, GlossaryHit, build_glossary
+from bot.retrieval.words import words_of
 from ingest import keyword_index, store
 from ingest.keyword_index import Chunk, KeywordIndex
 

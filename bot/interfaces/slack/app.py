@@ -20,13 +20,14 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import QuestionError
-from bot.slack import blocks
-from bot.slack.conversation import follow_up_question, mentions, plain_text
-from bot.slack.feedback import FeedbackStore, Vote
-from bot.slack.guards import RateLimiter, SeenEvents
+from bot.interfaces.slack import blocks
+from bot.interfaces.slack.conversation import follow_up_question, mentions, plain_text
+from bot.interfaces.slack.feedback import FeedbackStore, Vote
+from bot.interfaces.slack.guards import RateLimiter, SeenEvents
 
 if TYPE_CHECKING:
-    from bot.answer import Answer, Answerer
+    from bot.answering.answer import Answer
+    from bot.answering.answerer import Answerer
     from bot.config import Slack
 
 logger = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ import textwrap
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.answer import Source
-    from bot.figures import Period
+    from bot.answering.answer import Source
+    from bot.answering.figures import Period
 
 SNIPPET_CHARS = 280
 QUOTE_CHARS = 1600

@@ -7,8 +7,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from bot.answer import Answer, Answerer
-from bot.golden import GoldenQuestion
+from bot.answering.answer import Answer
+from bot.answering.answerer import Answerer
+from bot.evaluation.golden import GoldenQuestion
 
 # The figures `eval.min_*` can gate on, in report order.
 METRICS = (
