@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,9 +15,7 @@ from bot.errors import USER_ERRORS, ConfigError, QuestionError
 from bot.interfaces import console
 
 if TYPE_CHECKING:
-    from slack_bolt.async_app import AsyncApp
 
-    from bot.answering.answerer import Answerer
     from ingest import store
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
@@ -31,7 +28,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except USER_ERRORS as exc:
-            if ctx.obj and ctx.obj.get("verbose", 0) >= 2:
+            if isinstance(ctx.obj, CliState) and ctx.obj.verbose >= 2:
                 raise
             raise click.ClickException(str(exc)) from None
 
@@ -56,15 +53,25 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
     """
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    # Loaded on first use, so `finbot CMD --help` works even with a broken config file.
-    ctx.obj = {"config_path": config_path, "verbose": verbose}
+    ctx.obj = CliState(config_path, verbose)
 
 
-def _config(ctx: click.Context) -> Config:
-    if "config" not in ctx.obj:
-        ctx.obj["config"] = load_config(ctx.obj["config_path"])
-    config: Config = ctx.obj["config"]
-    return config
+class CliState:
+    """What every subcommand receives (`@click.pass_obj`): the config and how verbose to be.
+
+    The config is loaded on first use, so `finbot CMD --help` works even with a broken config file.
+    """
+
+    def __init__(self, config_path: Path | None, verbose: int) -> None:
+        self.config_path = config_path
+        self.verbose = verbose
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
 
 
 @cli.command("ingest")
@@ -95,7 +102,7 @@ def ingest_command(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, d
     from ingest.lock import ingest_lock
     from ingest.sources import discover
 
-    config = _config(ctx)
+    config = ctx.obj.config
     roots = list(paths) or config.corpus.paths
     where = config.index.server() or config.index.path
     with ingest_lock(config.index.path, wait=wait):
@@ -185,7 +192,7 @@ def ask(
         question = clean_question(question)
     except QuestionError as exc:
         raise click.BadParameter(str(exc), param_hint="QUESTION") from None
-    answer = load_answerer(_config(ctx)).ask(question, top_k, doc_type=doc_type, path_prefix=path_prefix)
+    answer = load_answerer(ctx.obj.config).ask(question, top_k, doc_type=doc_type, path_prefix=path_prefix)
     if as_json:
         click.echo(json.dumps(answer.to_dict(explain=explain), ensure_ascii=False, indent=2))
         return
@@ -216,7 +223,7 @@ def eval_command(
     from bot.evaluation.evaluate import run_eval
     from bot.evaluation.golden import load_golden
 
-    config = _config(ctx)
+    config = ctx.obj.config
     questions = load_golden(golden or config.eval.golden, split)
     answerer = load_answerer(config)
     with click.progressbar(length=len(questions), label=f"asking {len(questions)} questions", file=sys.stderr) as bar:
@@ -250,97 +257,32 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     from bot.answering.answerer import load_answerer
     from bot.interfaces.api import create_api
 
-    config = _config(ctx)
-    bot_token, signing_secret = _slack_secrets()
+    config = ctx.obj.config
+    from bot.interfaces.slack.commands import slack_app, slack_secrets
+
+    bot_token, signing_secret = slack_secrets()
     if bool(bot_token) != bool(signing_secret):  # checked before the slow model load
         missing = "SLACK_SIGNING_SECRET" if bot_token else "SLACK_BOT_TOKEN"
         raise ConfigError(f"{missing} is not set. Export both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or neither.")
     answerer = load_answerer(config)
     host, port = host or config.http.host, config.http.port if port is None else port
-    slack_app = _slack_app(config, answerer, bot_token, signing_secret) if bot_token else None
+    slack = slack_app(config, answerer, bot_token, signing_secret) if bot_token else None
     click.echo(f"finbot: serving {answerer.chunks.count()} chunks on http://{host}:{port} (docs at /docs)", err=True)
-    if slack_app:
-        slack = f"answering Slack at http://{host}:{port}/slack/events"
+    if slack:
+        click.echo(f"finbot: answering Slack at http://{host}:{port}/slack/events", err=True)
     else:
-        slack = "Slack is off (export SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to answer in Slack)"
-    click.echo(f"finbot: {slack}", err=True)
-    app = create_api(answerer, slack_app)
-    uvicorn.run(app, host=host, port=port, log_level="info" if ctx.obj["verbose"] else "warning")
+        click.echo("finbot: Slack is off (export SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to answer in Slack)",
+                   err=True)
+    app = create_api(answerer, slack)
+    uvicorn.run(app, host=host, port=port, log_level="info" if ctx.obj.verbose else "warning")
 
 
-@cli.command("slack")
-@click.option("--socket", is_flag=True, help="Connect to Slack over Socket Mode (needs SLACK_APP_TOKEN).")
-@click.pass_context
-def slack_command(ctx: click.Context, socket: bool) -> None:
-    """Answer in Slack over Socket Mode, for workspaces without a public URL.
+def _register_commands() -> None:
+    """Subcommands that live beside the feature they drive (their modules import only click at the top)."""
+    from bot.interfaces.slack.commands import feedback, slack_command
 
-    \b
-    Needs SLACK_BOT_TOKEN (xoxb-...) and SLACK_APP_TOKEN (xapp-..., with connections:write) in the
-    environment. With a public URL, use `finbot serve` instead: it answers Slack at POST /slack/events.
-    """
-    import asyncio
-
-    from bot.answering.answerer import load_answerer
-    from bot.interfaces.slack.socket import run_socket_mode
-
-    if not socket:
-        raise click.UsageError(
-            "HTTP mode runs inside 'finbot serve' (POST /slack/events). Pass --socket for Socket Mode."
-        )
-    bot_token, _ = _slack_secrets()
-    app_token = os.environ.get("SLACK_APP_TOKEN", "")
-    if not app_token.startswith("xapp-"):
-        problem = "is not set" if not app_token else "does not look like an app-level token (xapp-...)"
-        raise ConfigError(
-            f"SLACK_APP_TOKEN {problem}. Socket Mode needs an app-level token with the connections:write scope: "
-            "create one under Basic Information > App-Level Tokens in your Slack app's settings, then "
-            "export SLACK_APP_TOKEN=xapp-..."
-        )
-    if not bot_token:
-        raise ConfigError("SLACK_BOT_TOKEN is not set. Export the bot token (xoxb-...) from OAuth & Permissions.")
-    config = _config(ctx)
-    answerer = load_answerer(config)
-    app = _slack_app(config, answerer, bot_token, signing_secret=None)
-    click.echo(f"finbot: answering in Slack over Socket Mode from {answerer.chunks.count()} chunks", err=True)
-    asyncio.run(run_socket_mode(app, app_token))
+    for command in (slack_command, feedback):
+        cli.add_command(command)
 
 
-@cli.group()
-def feedback() -> None:
-    """The thumbs up/down people gave finbot's Slack answers (stored in slack.feedback_db)."""
-
-
-@feedback.command("export")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
-@click.option("-o", "--output", type=_FILE, help="Write to this file. [default: stdout]")
-@click.pass_context
-def feedback_export(ctx: click.Context, fmt: Literal["jsonl", "csv"], output: Path | None) -> None:
-    """Write every vote with its question, answer, sources and comment.
-
-    Each row carries golden-set fields (question, answerable, expected_sources) pre-filled from the vote:
-    a thumbs-up on an answer makes the sources it quoted the expected ones; thumbs-downs are left for a
-    reviewer, with the comment as the hint. See the README's Slack section.
-    """
-    from bot.interfaces.slack.feedback import FeedbackStore, write_export
-
-    store = FeedbackStore.open_existing(_config(ctx).slack.feedback_db)
-    records = store.feedback()
-    if output:
-        with output.open("w", encoding="utf-8", newline="") as out:
-            write_export(records, fmt, out)
-        click.echo(f"Wrote {len(records)} votes to {output}.", err=True)
-    else:
-        write_export(records, fmt, sys.stdout)
-
-
-def _slack_secrets() -> tuple[str, str]:
-    """SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET from the environment (never from the config file)."""
-    return os.environ.get("SLACK_BOT_TOKEN", ""), os.environ.get("SLACK_SIGNING_SECRET", "")
-
-
-def _slack_app(config: Config, answerer: Answerer, bot_token: str, signing_secret: str | None) -> AsyncApp:
-    from bot.interfaces.slack.app import create_slack_app
-    from bot.interfaces.slack.feedback import FeedbackStore
-
-    store = FeedbackStore(config.slack.feedback_db)
-    return create_slack_app(answerer, config.slack, token=bot_token, signing_secret=signing_secret, store=store)
+_register_commands()
