@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -11,8 +11,29 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from bot.errors import ConfigError
 from ingest.loaders import describe_yaml_error
 
-Kind = Literal["definition", "formula", "schema", "lineage", "policy", "multi-source", "acronym", "unanswerable"]
+Kind = Literal[
+    "definition", "formula", "schema", "lineage", "policy", "multi-source", "acronym", "multi-part", "unanswerable"
+]
 Split = Literal["dev", "test"]
+
+
+class GoldenPart(BaseModel):
+    """One ask of a multi-part question: its own words, and whether (and by what) the documents answer it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    question: str = Field(min_length=1)
+    answerable: bool
+    expected_sources: list[str] = Field(default_factory=list)
+    answer_facts: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def consistent(self) -> GoldenPart:
+        if self.answerable and not self.expected_sources:
+            raise ValueError("an answerable part needs expected_sources")
+        if not self.answerable and (self.expected_sources or self.answer_facts):
+            raise ValueError("an unanswerable part has no expected_sources or answer_facts")
+        return self
 
 
 class GoldenQuestion(BaseModel):
@@ -25,12 +46,36 @@ class GoldenQuestion(BaseModel):
     answerable: bool
     expected_sources: list[str] = Field(default_factory=list)  # corpus-relative paths, best first
     answer_facts: list[str] = Field(default_factory=list)  # strings a correct answer must contain
+    # kind multi-part only: each ask on its own. The question's own expected_sources and answer_facts are then
+    # those of its answerable parts (filled in when left out), and it is answerable when any part is.
+    parts: list[GoldenPart] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def from_parts(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not data.get("parts"):
+            return data
+        parts = [GoldenPart.model_validate(p) for p in data["parts"]]
+        answered = [p for p in parts if p.answerable]
+        derived = {
+            "answerable": bool(answered),
+            "expected_sources": list(dict.fromkeys(s for p in answered for s in p.expected_sources)),
+            "answer_facts": list(dict.fromkeys(f for p in answered for f in p.answer_facts)),
+        }
+        for key, value in derived.items():
+            if key in data and data[key] != value:
+                raise ValueError(f"{key} must be what the parts say ({value!r}), or left out")
+        return {**data, **derived}
 
     @model_validator(mode="after")
     def consistent(self) -> GoldenQuestion:
+        if (self.kind == "multi-part") != bool(self.parts):
+            raise ValueError("kind 'multi-part' goes with parts: (two or more), and only with it")
+        if self.parts and len(self.parts) < 2:
+            raise ValueError("a multi-part question has at least two parts")
         if self.answerable and not self.expected_sources:
             raise ValueError("an answerable question needs expected_sources")
-        if self.answerable == (self.kind == "unanswerable"):
+        if self.answerable == (self.kind == "unanswerable") and self.kind != "multi-part":
             raise ValueError("kind 'unanswerable' goes with answerable: false, and only with it")
         return self
 
@@ -38,6 +83,8 @@ class GoldenQuestion(BaseModel):
 class GoldenSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # The folder(s) the questions were written against, relative to the golden file (bench scripts index them).
+    corpus: list[str] = Field(default_factory=list)
     questions: list[GoldenQuestion]
 
     @model_validator(mode="after")
@@ -52,6 +99,16 @@ class GoldenSet(BaseModel):
 
 def load_golden(path: Path, split: str = "all") -> list[GoldenQuestion]:
     """The questions of one split ('dev', 'test' or 'all'); errors name the question and field."""
+    return [q for q in read_golden_set(path).questions if split == "all" or q.split == split]
+
+
+def golden_corpus(path: Path) -> list[Path]:
+    """The corpus folders a golden file was written against (its `corpus:` key, relative to the file)."""
+    return [(path.parent / folder).resolve() for folder in read_golden_set(path).corpus]
+
+
+def read_golden_set(path: Path) -> GoldenSet:
+    """The whole golden file, validated; errors name the question and field."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -69,4 +126,4 @@ def load_golden(path: Path, split: str = "all") -> list[GoldenQuestion]:
                 loc = [f"question {qid}", *loc[2:]]
             lines.append(f"  {'.'.join(map(str, loc))}: {err['msg']}")
         raise ConfigError(f"{path}: invalid golden set\n" + "\n".join(lines)) from None
-    return [q for q in golden.questions if split == "all" or q.split == split]
+    return golden

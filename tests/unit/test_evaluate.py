@@ -96,3 +96,34 @@ def test_load_golden_filters_by_split(tmp_path: Path) -> None:
     )
     assert [q.id for q in load_golden(path, "test")] == ["q2"]
     assert len(load_golden(path, "all")) == 2
+
+
+def multi_part(**extra: object) -> dict[str, object]:
+    return {
+        "id": "m1", "question": "who approves refunds, and what was Q3 NRR?", "kind": "multi-part", "split": "dev",
+        "parts": [
+            {"question": "who approves refunds", "answerable": True, "expected_sources": ["p.md"],
+             "answer_facts": ["controller"]},
+            {"question": "what was Q3 NRR", "answerable": False},
+        ],
+        **extra,
+    }
+
+
+def test_a_multi_part_question_takes_its_sources_and_facts_from_its_parts() -> None:
+    q = GoldenQuestion.model_validate(multi_part())
+    assert q.answerable and q.expected_sources == ["p.md"] and q.answer_facts == ["controller"]
+    assert [p.answerable for p in q.parts] == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        ({"answer_facts": ["other"]}, "answer_facts must be what the parts say"),
+        ({"parts": [], "answerable": True, "expected_sources": ["p.md"]}, "goes with parts"),
+        ({"kind": "policy"}, "goes with parts"),
+    ],
+)
+def test_a_multi_part_question_must_agree_with_its_parts(change: dict[str, object], complaint: str) -> None:
+    with pytest.raises(ValueError, match=complaint):
+        GoldenQuestion.model_validate(multi_part(**change))

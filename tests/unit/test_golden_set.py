@@ -1,21 +1,25 @@
-"""The golden set itself: every expected source exists and every answer fact is really in it."""
+"""The golden sets themselves: every expected source exists and every answer fact is really in it."""
 
 import re
 from collections import Counter
 from functools import cache
+from pathlib import Path
 
 import pytest
 
-from bot.evaluation.golden import GoldenQuestion, load_golden
-from tests.conftest import CORPUS, REPO
+from bot.evaluation.golden import GoldenQuestion, golden_corpus, load_golden
+from tests.conftest import REPO
 
 GOLDEN = REPO / "golden" / "questions.yaml"
-QUESTIONS = load_golden(GOLDEN) if GOLDEN.exists() else []
+GOLDEN_FILES = [GOLDEN, *sorted((REPO / "golden").glob("*/questions.yaml"))]
+QUESTIONS = [(path, q) for path in GOLDEN_FILES for q in load_golden(path)]
+CORPORA = {path: tuple(golden_corpus(path)) for path in GOLDEN_FILES}
 
 
 @cache
-def source_text(path: str) -> str:
-    file = CORPUS / path
+def source_text(corpus: tuple[Path, ...], path: str) -> str:
+    file = next((root / path for root in corpus if (root / path).is_file()), None)
+    assert file is not None, f"{path} is in none of {[str(c) for c in corpus]}"
     if file.suffix == ".pdf":
         import pypdf
 
@@ -26,17 +30,26 @@ def source_text(path: str) -> str:
 
 
 def test_the_set_is_large_and_covers_every_kind_in_both_splits() -> None:
-    assert len(QUESTIONS) >= 120
-    assert sum(not q.answerable for q in QUESTIONS) >= 20
-    kinds = Counter((q.kind, q.split) for q in QUESTIONS)
+    questions = load_golden(GOLDEN)
+    assert len(questions) >= 120
+    assert sum(not q.answerable for q in questions) >= 20
+    kinds = Counter((q.kind, q.split) for q in questions)
     for kind in ("definition", "formula", "schema", "lineage", "policy", "multi-source", "acronym", "unanswerable"):
         assert kinds[(kind, "dev")] and kinds[(kind, "test")], kind
 
 
-@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.id)
-def test_expected_sources_exist_and_hold_the_answer_facts(question: GoldenQuestion) -> None:
-    for path in question.expected_sources:
-        assert (CORPUS / path).is_file(), f"{question.id}: {path} is not in corpus/"
-    for fact in question.answer_facts:
-        needle = re.sub(r"\s+", " ", fact).lower()
-        assert any(needle in source_text(p) for p in question.expected_sources), f"{question.id}: {fact!r}"
+@pytest.mark.parametrize("path", GOLDEN_FILES, ids=lambda p: str(p.relative_to(REPO)))
+def test_every_golden_file_names_its_corpus(path: Path) -> None:
+    assert golden_corpus(path) and all(folder.is_dir() for folder in golden_corpus(path))
+
+
+@pytest.mark.parametrize(("golden", "question"), QUESTIONS, ids=lambda x: x.id if isinstance(x, GoldenQuestion) else "")
+def test_expected_sources_exist_and_hold_the_answer_facts(golden: Path, question: GoldenQuestion) -> None:
+    corpus = CORPORA[golden]
+    asks = question.parts or [question]
+    for ask in asks:
+        for fact in ask.answer_facts:
+            needle = re.sub(r"\s+", " ", fact).lower()
+            assert any(needle in source_text(corpus, p) for p in ask.expected_sources), f"{question.id}: {fact!r}"
+        for path in ask.expected_sources:
+            source_text(corpus, path)  # exists in the corpus
