@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run install ingest serve test lint pytest eval lock clean help
+.PHONY: run install system-deps ingest serve test lint pytest eval lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -33,7 +33,18 @@ ingest: install  ## (re)index the configured corpus folders
 serve: install  ## serve the HTTP API on the configured host and port
 	$(BIN)/finbot serve
 
-test: lint pytest eval  ## the whole suite: lint, types, tests, the eval gate (exactly what .ci/run calls)
+# Debian packages the tests drive for real: Chromium (the web page, headless) and PostgreSQL (a warehouse).
+SYSTEM_PACKAGES := chromium postgresql
+system-deps:  ## install the Debian packages the tests use, when missing (needs root or sudo)
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages: $$missing"; \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$sudo apt-get install -y -q --no-install-recommends $$missing >/dev/null \
+	    || { $$sudo apt-get update -q >/dev/null && $$sudo apt-get install -y -q --no-install-recommends $$missing >/dev/null; }; \
+	fi
+
+test: system-deps lint pytest eval  ## the whole suite: lint, types, tests, the eval gate (exactly what .ci/run calls)
 
 lint: install  ## ruff and mypy --strict on bot/ and ingest/
 	$(BIN)/ruff check bot ingest tests bench scripts
