@@ -19,6 +19,18 @@ class Passage:
     end_line: int
     title: str | None = None  # overrides the document's title (e.g. a metric's label)
     page: int | None = None  # 1-based page of a PDF; None for documents without pages
+    # For rendered text (dbt, HTML, CSV rows): the file lines of each text line (see ingest/line_map.py).
+    # None when text line i is file line start_line + i.
+    line_map: tuple[tuple[int, int], ...] | None = None
+
+    def located(self, file_lines: list[str]) -> Passage:
+        """This passage with each text line located among its file lines (for text that is not a slice)."""
+        from dataclasses import replace
+
+        from ingest.line_map import locate_lines
+
+        found = locate_lines(self.text.split("\n"), file_lines, self.start_line, self.end_line)
+        return replace(self, line_map=tuple(found))
 
 
 def trim_blank(lines: list[str], first: int, last: int) -> tuple[int, int]:

@@ -263,7 +263,7 @@ class DbtPassages:
         self, lines: list[str], continued: str, keys: list[str], first: int, last: int, title: str | None
     ) -> Iterator[Passage]:
         for text in pack_lines(lines, self.max_chars, continued):
-            yield Passage(text, ".".join(keys), first + 1, last + 1, title)
+            yield Passage(text, ".".join(keys), first + 1, last + 1, title).located(self.lines)
 
     def headline(self, header: str, node: yaml.Node) -> str:
         description = self.text(get(node, "description"))

@@ -47,7 +47,8 @@ def load_html(path: Path, context: LoadContext | None = None, *, max_chars: int 
     title_tag = soup.find("title")
     title = _text(h1) or _text(title_tag) or title_from_name(path)
     blocks = list(_Walker().blocks(main)) if isinstance(main, Tag) else []
-    return ParsedDocument(title, list(_pack(blocks, max_chars)), {})
+    lines = read_text(path).splitlines()
+    return ParsedDocument(title, [p.located(lines) for p in _pack(blocks, max_chars)], {})
 
 
 class _Walker:

@@ -9,6 +9,7 @@ machine in Chroma http mode, an ingest that stopped half-way) never serves old r
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import shutil
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingest import store
+from ingest import line_map, store
 
 if TYPE_CHECKING:
     import numpy as np
@@ -87,6 +88,19 @@ class Chunk:
     @property
     def end_line(self) -> int:
         return int(self.metadata.get(store.END_LINE) or 0)
+
+    def file_lines(self, first: int, last: int | None = None) -> tuple[int, int]:
+        """The 1-based file lines that text lines first..last (0-based, inclusive) of this chunk came from."""
+        last = first if last is None else last
+        if self._line_ranges is None:
+            return self.start_line + first, self.start_line + last
+        picked = self._line_ranges[max(0, first) : last + 1] or self._line_ranges[-1:]
+        return min(a for a, _ in picked), max(b for _, b in picked)
+
+    @functools.cached_property
+    def _line_ranges(self) -> list[tuple[int, int]] | None:
+        encoded = self.metadata.get(store.LINE_MAP)
+        return line_map.decode(str(encoded)) if encoded else None
 
     @property
     def headed_text(self) -> str:

@@ -18,6 +18,7 @@ from ingest.chunking import MAX_CHUNK_CHARS, passages_for
 from ingest.dbt_docs import collect_doc_blocks, split_doc_blocks
 from ingest.documents import LoadContext, ParsedDocument, read_text, title_from_name
 from ingest.errors import DocumentError
+from ingest.markup import clean_lines
 from ingest.yaml_tree import YamlPassages, describe_yaml_error, yaml_title
 
 __all__ = [
@@ -39,6 +40,7 @@ def load_markdown(
     lines = read_text(path).splitlines()
     front_matter, body_start = _front_matter(path, lines)
     doc_passages, lines = split_doc_blocks(lines, max_chars)
+    lines = lines[:body_start] + clean_lines(lines[body_start:])
     title = str(front_matter.get("title") or "") or None
     headings: list[tuple[int, str]] = []  # the open heading path: (level, text)
     sections: list[tuple[int, str | None]] = [(body_start, None)]  # (first line, section)
@@ -71,15 +73,28 @@ def _has_body(lines: list[str], first: int, last: int) -> bool:
 
 
 def _front_matter(path: Path, lines: list[str]) -> tuple[dict[str, Any], int]:
-    if not lines or lines[0].strip() != "---":
+    """YAML (`---`) or TOML (`+++`, Hugo's) front matter, and the index of the first body line."""
+    fence = lines[0].strip() if lines else ""
+    if fence not in ("---", "+++"):
         return {}, 0
+    closers = ("---", "...") if fence == "---" else ("+++",)
     for end in range(1, len(lines)):
-        if lines[end].strip() in ("---", "..."):
+        if lines[end].strip() in closers:
             break
     else:
-        raise DocumentError(path, "line 1: front matter opened with '---' is never closed; add a closing '---'")
+        raise DocumentError(
+            path, f"line 1: front matter opened with '{fence}' is never closed; add a closing '{fence}'"
+        )
+    block = "\n".join(lines[1:end])
+    if fence == "+++":
+        import tomllib
+
+        try:
+            return tomllib.loads(block), end + 1
+        except tomllib.TOMLDecodeError as exc:
+            raise DocumentError(path, f"invalid TOML front matter: {exc}; fix it or remove the block") from exc
     try:
-        data = yaml.safe_load("\n".join(lines[1:end])) or {}
+        data = yaml.safe_load(block) or {}
     except yaml.YAMLError as exc:
         raise DocumentError(path, f"invalid YAML front matter: {describe_yaml_error(exc, offset=1)}") from exc
     if not isinstance(data, dict):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest import keyword_index, store
+from ingest import keyword_index, line_map, store
 from ingest.errors import DocumentError, IngestError
 from ingest.loaders import LOADERS, LoadContext, build_context, load_document
 from ingest.sources import SourceFile, discover
@@ -99,6 +99,8 @@ def build_nodes(source: SourceFile, context: LoadContext | None = None, fingerpr
         }
         if passage.page is not None:  # Chroma metadata cannot hold None
             metadata[store.PAGE] = passage.page
+        if passage.line_map is not None:
+            metadata[store.LINE_MAP] = line_map.encode(passage.line_map)
         if isinstance(status := doc.front_matter.get("status"), str):
             metadata[store.STATUS] = status.strip().lower()
         hidden = [key for key in metadata if key not in store.EMBEDDED_METADATA]

@@ -34,6 +34,7 @@ END_LINE = "end_line"
 PAGE = "page"  # 1-based page of a PDF; absent for documents without pages
 DOC_TYPE = "doc_type"  # metric | report | policy | other
 DOC_TYPES = ("metric", "report", "policy", "other")
+LINE_MAP = "line_map"  # rendered chunks only: the file lines of each text line, "12,13-15" (ingest/line_map.py)
 STATUS = "status"  # from a document's front matter `status:`, lower-cased; absent when not stated
 # Documents kept for the record but no longer in force: retrieval ranks them below current ones.
 RETIRED_STATUSES = ("superseded", "archived", "deprecated", "retired")

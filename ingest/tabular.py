@@ -37,7 +37,8 @@ def load_csv(path: Path, context: LoadContext | None = None, *, max_chars: int =
     names = [name.strip() or f"column_{i + 1}" for i, name in enumerate(header)]
     passages = _summary(path, names, records, header_first, records[-1][2] if records else header_last, max_chars)
     passages += _row_passages(names, records, max_chars)
-    return ParsedDocument(title, passages, {})
+    lines = read_text(path).splitlines()
+    return ParsedDocument(title, [p.located(lines) for p in passages], {})
 
 
 def _read_rows(path: Path) -> list[tuple[list[str], int, int]]:
@@ -129,7 +130,7 @@ def load_json(path: Path, context: LoadContext | None = None, *, max_chars: int 
         walker = YamlPassages(lines, max_chars, item_key=_json_item_key, split_named_lists=False)
         passages = list(walker.walk(original, []))
     else:
-        passages = _reindented(data, original, len(lines), max_chars)
+        passages = [p.located(lines) for p in _reindented(data, original, len(lines), max_chars)]
     title = (yaml_title(original) if original is not None else None) or title_from_name(path)
     return ParsedDocument(title, passages, {})
 
