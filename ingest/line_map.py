@@ -16,6 +16,8 @@ _WORD = re.compile(r"[^\W_]+")
 # A run of file lines must hold this share of the words the whole range holds for a text line.
 _ENOUGH = 0.9
 _MAX_RUN = 60  # lines; longer runs are not searched (the whole range is the fallback)
+# "Owner: Priya Nair": a rendered field line; its label words are the renderer's, so only the value is located.
+_LABEL = re.compile(r"^\s*[^:\n]{1,40}:\s+(\S.*)$")
 
 LineRange = tuple[int, int]  # 1-based, inclusive
 
@@ -34,11 +36,15 @@ def locate_lines(text_lines: Sequence[str], file_lines: Sequence[str], first: in
     if last < first:
         return [(first, first)] * len(text_lines)
     window = [_words(line) for line in file_lines[first - 1 : last]]
+    everywhere = set().union(*window)
     found: list[LineRange] = []
     previous = 0  # index into window
     for text in text_lines:
         wanted = _words(text)
-        reachable = wanted & set().union(*window)
+        label = _LABEL.match(text)
+        if label and _words(label.group(1)) & everywhere:  # "Metric arr: ...": the label is the renderer's
+            wanted = _words(label.group(1))
+        reachable = wanted & everywhere
         if not reachable:
             found.append((first, last) if wanted else found[-1] if found else (first, first))
             continue
