@@ -5,8 +5,14 @@ The public JSON shape (`finbot ask --json`, POST /v1/ask) is `Answer.to_dict`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.answering.figures import Period
+    from bot.answering.parts import Part
+    from bot.answering.spans import ScoredSpan, Span
+    from bot.retrieval.hybrid import Retrieval
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,8 @@ class Answer:
     sources: list[Source]
     # 0-1: how likely the documents answer the question; below retrieval.min_confidence the answer abstains.
     confidence: float = 0.0
+    lead: str = ""  # the quoted lines the answer leads with (the text before its context); "" when abstained
+    parts: list[str] = field(default_factory=list)  # the asks found in the question (one: the question itself)
 
     def to_dict(self, explain: bool = False) -> dict[str, Any]:
         """The public JSON shape, shared by `finbot ask --json` and POST /v1/ask."""
@@ -65,4 +73,23 @@ class Answer:
             if not explain:
                 del fields["explain"]
             sources.append(fields)
-        return {"answer": self.text, "abstained": self.abstained, "confidence": self.confidence, "sources": sources}
+        body: dict[str, Any] = {
+            "answer": self.text, "abstained": self.abstained, "confidence": self.confidence, "sources": sources
+        }
+        if explain:
+            body["parts"] = self.parts
+        return body
+
+
+@dataclass
+class PartAnswer:
+    """One ask of the question as answered: what retrieval found, how sure it is, the lines that answer it."""
+
+    part: Part
+    found: Retrieval
+    confidence: float
+    period: Period | None  # a figure for a period the documents can't give (bot/answering/figures.py)
+    lead: list[ScoredSpan]  # best first; empty when the part abstains
+    abstained: bool
+    card: list[Span] = field(default_factory=list)  # a quoted dbt entity's definition card (bot/answering/cards.py)
+    signals: tuple[float, ...] = ()  # what the confidence model read (bot/answering/confidence.py SIGNALS)

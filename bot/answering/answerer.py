@@ -8,23 +8,18 @@ import uuid
 from typing import TYPE_CHECKING
 
 from bot.answering import compose
-from bot.answering.answer import Answer, Explain, Source
-from bot.answering.confidence import estimate
+from bot.answering.answer import Answer, PartAnswer
+from bot.answering.cards import card_spans, entity_chunks_of
+from bot.answering.confidence import estimate, signals
 from bot.answering.figures import Period, asks_for_an_amount, figure_unanswerable, period_asked
+from bot.answering.lead import LeadFinder, SpanKey, span_key
+from bot.answering.parts import Part, split_question
+from bot.answering.sources import Numbering, number_sources
+from bot.answering.spans import QuestionWords
 from bot.errors import QuestionError
-from bot.retrieval.context import widen
-from bot.retrieval.hybrid import (
-    GLOSSARY_WEIGHT,
-    RELATIVE_GLOSSARY,
-    RRF_K,
-    Candidate,
-    Filters,
-    HybridRetriever,
-    Retrieval,
-    load_vector_index,
-)
+from bot.retrieval.hybrid import Filters, HybridRetriever, Retrieval, load_vector_index
 from ingest import store
-from ingest.keyword_index import Chunk
+from ingest.keyword_index import KeywordIndex
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -32,6 +27,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+# In an answer to several asks, each ask lists the documents it quotes and its best others, up to this many.
+PER_PART_SOURCES = 3
 
 
 def clean_question(question: str) -> str:
@@ -54,39 +51,89 @@ class Answerer:
         self.chunks = chunks
         self.top_k = top_k
         self.min_confidence = min_confidence
+        self._leads: LeadFinder | None = None
 
     def ask(
         self, question: str, top_k: int | None = None, *, doc_type: str | None = None, path_prefix: str | None = None
     ) -> Answer:
         """Answer from the best-matching passages; doc_type (metric, report, policy, other) and path_prefix
-        restrict which documents may be cited."""
+        restrict which documents may be cited. Each ask of the question is retrieved and answered on its own."""
         question = clean_question(question)
         filters = Filters(check_doc_type(doc_type), path_prefix or None)
         started = time.perf_counter()
-        found = self.retriever.retrieve(question, top_k or self.top_k, filters)
-        confidence = estimate(found)
-        period = figure_period(question, found)
-        if period:
-            confidence = 0.0
-        keyword, _ = self.retriever.current()
-        scale = max_fused(self.retriever)
-        sources = [
-            to_source(n, c, scale, widen(c.chunk, keyword) if n <= compose.QUOTED else c.chunk)
-            for n, c in enumerate(found.candidates, start=1)
-        ]
-        abstained = not sources or confidence < self.min_confidence
-        if abstained:
-            defines_metric = bool(period) and found.candidates[0].chunk.doc_type == "metric"
-            text = compose.abstention(sources, confidence, self.min_confidence, period, defines_metric)
-        else:
-            text = compose.extractive(sources)
-        answer = Answer(uuid.uuid4().hex[:12], question, text, abstained, sources, round(confidence, 4))
+        keyword, glossary = self.retriever.current()
+        leads = self.lead_finder(keyword)
+        parts = split_question(question, names=lambda text: [h.entity.name for h in glossary.match(text)])
+        k = top_k or self.top_k
+        answered: list[PartAnswer] = []
+        quoted: frozenset[SpanKey] = frozenset()
+        for part in parts:
+            answered.append(self.answer_part(part, k, filters, leads, quoted))
+            quoted |= {span_key(s.span) for s in answered[-1].lead}
+        answer = self.compose(question, answered, keyword, k)
         logger.info(
-            "answer %s in %.0f ms, confidence %.2f, abstained=%s, top=%s",
-            answer.id, (time.perf_counter() - started) * 1000, confidence, abstained,
-            ", ".join(f"{s.path}:{s.score:.2f}" for s in sources[:3]),
+            "answer %s in %.0f ms, %d part(s), confidence %.2f, abstained=%s, top=%s",
+            answer.id, (time.perf_counter() - started) * 1000, len(parts), answer.confidence, answer.abstained,
+            ", ".join(f"{s.path}:{s.score:.2f}" for s in answer.sources[:3]),
         )
         return answer
+
+    def answer_part(
+        self, part: Part, top_k: int, filters: Filters, leads: LeadFinder, quoted: frozenset[SpanKey] = frozenset()
+    ) -> PartAnswer:
+        """Retrieve for one ask, find the lines that answer it, and judge whether the documents cover it."""
+        found = self.retriever.retrieve(part.query, top_k, filters)
+        borrowed = part.query.removesuffix(part.text) if part.query != part.text else ""
+        words = QuestionWords(leads.keyword, part.text, borrowed)
+        lead = leads.find(words, found.candidates, quoted).spans if found.candidates else []
+        read = signals(found, lead, words)
+        confidence = estimate(read) if found.candidates else 0.0
+        period = figure_period(part.text, found)
+        if period:
+            confidence = 0.0
+        if not lead or confidence < self.min_confidence:
+            return PartAnswer(part, found, confidence, period, [], True, signals=read)
+        entity = entity_chunks_of(lead[0].span.chunk, leads.chunks_of)
+        card = card_spans([s.span for s in lead], entity, leads.spans) if entity else []
+        return PartAnswer(part, found, confidence, period, lead, False, card, read)
+
+    def compose(self, question: str, parts: list[PartAnswer], keyword: KeywordIndex, top_k: int) -> Answer:
+        """The answer text and its numbered sources, from the answered parts."""
+        numbering = number_sources(parts, self.retriever, keyword, None if len(parts) == 1 else PER_PART_SOURCES)
+        sources = numbering.sources
+        confidence = max(p.confidence for p in parts)
+        abstained = all(p.abstained for p in parts)
+        asks = [p.part.text for p in parts]
+        if abstained:
+            first = parts[0]
+            top = first.found.candidates[0].chunk if first.found.candidates else None
+            defines_metric = bool(first.period) and top is not None and top.doc_type == "metric"
+            text = compose.abstention(sources, confidence, self.min_confidence, first.period, defines_metric)
+            return Answer(uuid.uuid4().hex[:12], question, text, True, sources, round(confidence, 4), "", asks)
+        if len(parts) == 1:
+            text, lead = compose.single(parts[0], numbering.of_span)
+        else:
+            text, lead = compose.several(parts, numbering.of_span, lambda p: _closest(p, numbering))
+        if note := compose.retired_note(sources, numbering.retired):
+            text = f"{text}\n\n{note}"
+        return Answer(uuid.uuid4().hex[:12], question, text, False, sources, round(confidence, 4), lead, asks)
+
+    def lead_finder(self, keyword: KeywordIndex) -> LeadFinder:
+        """The lead finder of the current keyword index (rebuilt when ingest changed the index)."""
+        finder = self._leads
+        if finder is None or finder.keyword is not keyword:
+            finder = self._leads = LeadFinder(keyword)
+        return finder
+
+
+def _closest(part: PartAnswer, numbering: Numbering) -> str:
+    """Where the closest passage of a part that abstained is, for its refusal."""
+    if not part.found.candidates:
+        return "none"
+    chunk = part.found.candidates[0].chunk
+    n = numbering.of_path(chunk.path)
+    section = f" § {chunk.section}" if chunk.section else ""
+    return f"{chunk.path}{section}" + (f" [{n}]" if n else "")
 
 
 def figure_period(question: str, found: Retrieval) -> Period | None:
@@ -106,42 +153,6 @@ def check_doc_type(doc_type: str | None) -> str | None:
     if doc_type and doc_type not in store.DOC_TYPES:
         raise QuestionError(f"Unknown document type {doc_type!r}; use one of {', '.join(store.DOC_TYPES)}.")
     return doc_type or None
-
-
-def max_fused(retriever: HybridRetriever) -> float:
-    """The fused score of a chunk first in every list: scores are shown as a share of it."""
-    if retriever.fusion == "relative_score":
-        return 1.0 + (RELATIVE_GLOSSARY if retriever.use_glossary else 0.0)
-    lists = (retriever.mode != "bm25") + (retriever.mode != "vector")
-    return (lists + (GLOSSARY_WEIGHT if retriever.use_glossary else 0.0)) / (RRF_K + 1)
-
-
-def to_source(n: int, candidate: Candidate, scale: float, chunk: Chunk) -> Source:
-    hit = candidate.glossary
-    explain = Explain(
-        vector_rank=candidate.vector_rank,
-        similarity=None if candidate.similarity is None else round(candidate.similarity, 4),
-        bm25_rank=candidate.bm25_rank,
-        bm25_score=None if candidate.bm25_score is None else round(candidate.bm25_score, 4),
-        glossary=f"{hit.entity.kind} {hit.entity.name} via {hit.via} '{hit.words}'" if hit else None,
-        glossary_weight=round(candidate.glossary_weight, 4),
-        vector_scaled=round(candidate.vector_scaled, 4),
-        bm25_scaled=round(candidate.bm25_scaled, 4),
-        fused=round(candidate.fused, 6),
-        support=round(candidate.support, 6),
-    )
-    return Source(
-        n=n,
-        path=chunk.path,
-        section=chunk.section or None,
-        start_line=chunk.start_line or None,
-        end_line=chunk.end_line or None,
-        score=round(min(1.0, candidate.score / scale), 4) if scale else 0.0,
-        snippet=compose.snippet(candidate.chunk.text),
-        text=chunk.text,
-        page=chunk.metadata.get(store.PAGE) or None,
-        explain=explain,
-    )
 
 
 def load_answerer(config: Config) -> Answerer:

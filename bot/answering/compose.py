@@ -1,23 +1,32 @@
-"""Turns ranked sources into the reply text. Extractive for now: quotes, never paraphrase.
+"""The reply text. Extractive: quotes, never paraphrase.
 
-This is the seam where an LLM writer will plug in; retrieval does not change when it does.
+An answer leads with the lines that answer (each with its [n]), then, set apart, the passage around the
+first of them, so the reader can check the quote in context. A question with several asks gets a short
+labelled block per ask; an ask the documents don't cover says so while the others are answered.
 """
 
 from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from bot.answering.lead import context_lines
+
 if TYPE_CHECKING:
-    from bot.answering.answer import Source
+    from bot.answering.answer import PartAnswer, Source
     from bot.answering.figures import Period
+    from bot.answering.spans import ScoredSpan, Span
 
 SNIPPET_CHARS = 280
 QUOTE_CHARS = 1600
-# The runner-up passage is quoted too when it scores nearly as well as the first.
-SECOND_QUOTE_MARGIN = 0.05
-QUOTED = 2  # at most this many passages are quoted (and widened to read whole)
+SPAN_CHARS = 300  # a lead line longer than this is cut at a word end
+CONTEXT_CHARS = 900  # the passage around the first lead line, for one ask
+# In an answer to several asks, each one's lead is backed by a shorter passage or a card of a few lines.
+PART_CONTEXT = 400
+PART_CARD_LINES = 3
+RETIRED_WITHIN = 3  # a superseded document among this many first sources gets a note
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -40,11 +49,70 @@ def quote(text: str, limit: int = QUOTE_CHARS) -> str:
     return "\n".join(f"> {line}" if line else ">" for line in kept)
 
 
-def extractive(sources: list[Source]) -> str:
-    best = sources[0]
-    quoted = [best] + [s for s in sources[1:QUOTED] if s.score >= best.score - SECOND_QUOTE_MARGIN]
-    parts = [f"From {s.path}{_where(s)} [{s.n}]:\n{quote(s.text)}" for s in quoted]
-    return "\n\n".join(parts)
+def lead_lines(lead: Sequence[ScoredSpan], number: Callable[[Span], int]) -> str:
+    """The quoted answer lines, each with its [n] (a field line keeps its label: "Owner: ...")."""
+    return "\n".join(f"{_labelled(s.span)} [{number(s.span)}]" for s in lead)
+
+
+def _labelled(span: Span) -> str:
+    text = snippet(span.text, SPAN_CHARS)
+    label = span.label.split(" · ")[-1] if span.kind == "field" and span.order == 0 else ""
+    return f"{label}: {text}" if label else text
+
+
+def context(span: Span, n: int, limit: int = CONTEXT_CHARS) -> str:
+    """The passage around a quoted span, with where it is."""
+    first, last = context_lines(span, limit)
+    text = "\n".join(span.chunk.text.split("\n")[first : last + 1])
+    start, end = span.chunk.file_lines(first, last)
+    page = span.chunk.metadata.get("page")
+    where = f"p.{page}" if page else f"lines {start}-{end}" if end > start else f"line {start}"
+    section = f" § {span.chunk.section}" if span.chunk.section else ""
+    return f"In context, {span.chunk.path}{section} ({where}) [{n}]:\n{quote(text)}"
+
+
+def single(part: PartAnswer, number: Callable[[Span], int]) -> tuple[str, str]:
+    """(text, lead) of a one-ask answer: the lead, then the quoted entity's card or the passage around it."""
+    lead = lead_lines(part.lead, number)
+    best = part.lead[0].span
+    if part.card:
+        return f"{lead}\n\n{card(part.card, number)}", lead
+    return f"{lead}\n\n{context(best, number(best))}", lead
+
+
+def card(spans: Sequence[Span], number: Callable[[Span], int]) -> str:
+    """A definition card: one line per field, each with the file lines it was rendered from."""
+    lines = [f"From the definition in {spans[0].chunk.path} [{number(spans[0])}]:"]
+    for span in spans:
+        start, end = span.lines
+        where = f"line {start}" if start == end else f"lines {start}-{end}"
+        lines.append(f"- {_labelled(span)} ({where})")
+    return "\n".join(lines)
+
+
+def several(
+    parts: Sequence[PartAnswer], number: Callable[[Span], int], closest: Callable[[PartAnswer], str]
+) -> tuple[str, str]:
+    """(text, lead) of an answer to several asks: a labelled block each, in the question's order."""
+    blocks, leads = [], []
+    for part in parts:
+        label = f"**{part.part.text.rstrip('?')}?**"
+        if part.abstained:
+            blocks.append(f"{label}\n{part_refusal(part, closest(part))}")
+            continue
+        lead = lead_lines(part.lead, number)
+        leads.append(lead)
+        best = part.lead[0].span
+        backing = card(part.card[:PART_CARD_LINES], number) if part.card else context(best, number(best), PART_CONTEXT)
+        blocks.append(f"{label}\n{lead}\n{backing}")
+    return "\n\n".join(blocks), "\n".join(leads)
+
+
+def part_refusal(part: PartAnswer, where: str) -> str:
+    """What an ask the documents don't cover gets, inside an answer to several asks."""
+    if part.period:
+        return f"The documents hold no figures for {part.period.text}, so they can't say; the closest is {where}."
+    return f"The documents don't say. The closest passage is {where}."
 
 
 def abstention(
@@ -55,7 +123,7 @@ def abstention(
         return "I couldn't find this in the documents: nothing indexed matches (or the filters leave nothing)."
     if period:
         best = sources[0]
-        where = f"{best.path}{_where(best)} [{best.n}]"
+        where = f"{best.path}{where_in(best)} [{best.n}]"
         if defines_metric:
             return (
                 f"The documents define this metric but hold no figures, so they can't tell you its value for "
@@ -66,7 +134,7 @@ def abstention(
             f"passage, {where}, is about another period or none. Figures for a period come from the reports or "
             "the BI tool."
         )
-    closest = "; ".join(f"{s.path}{_where(s)} [{s.n}]" for s in sources[:3])
+    closest = "; ".join(f"{s.path}{where_in(s)} [{s.n}]" for s in sources[:3])
     return (
         "I couldn't find this in the documents, so I won't guess. "
         f"The closest passages (confidence {confidence:.2f}, below the {min_confidence:.2f} needed) were: "
@@ -74,5 +142,18 @@ def abstention(
     )
 
 
-def _where(source: Source) -> str:
+def where_in(source: Source) -> str:
     return f" § {source.section}" if source.section else ""
+
+
+def retired_note(sources: Sequence[Source], retired: dict[int, str]) -> str:
+    """One sentence when the sources include a superseded or archived document, citing it and the best
+    current one, so nobody follows an old rule by mistake ("" when none is among the first RETIRED_WITHIN)."""
+    near = [(n, status) for n, status in retired.items() if n <= RETIRED_WITHIN]
+    if not near:
+        return ""
+    n, status = near[0]
+    old = sources[n - 1]
+    current = next((s for s in sources if s.n not in retired), None)
+    instead = f"; where they differ, {current.path} [{current.n}] is the one in force" if current else ""
+    return f"Note: {old.path} [{n}] is marked {status}{instead}."

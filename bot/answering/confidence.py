@@ -1,36 +1,45 @@
-"""How likely it is that the documents answer the question (0-1), from signals retrieval already has.
+"""How likely it is that the documents answer the question (0-1), from signals retrieval and the answer lines have.
 
-A logistic model over four signals, fitted on the golden dev split by `bench/calibrate_abstention.py --fit`
-(which prints these weights and their leave-one-out abstention precision and recall); the same script then
-picks retrieval.min_confidence on that split. It estimates "the documents cover this", not "the first source
-is the right one". Questions that ask for a figure (bot/answering/figures.py) are refused before this model is read,
-and are left out of its fit.
+A logistic model over five signals that exist in any corpus, fitted on the dev splits of both golden corpora
+together by `bench/calibrate_abstention.py --fit` (which also fits each corpus alone and reports it on the
+other, so the choice is checked on a corpus of another shape); the same script picks retrieval.min_confidence.
+A glossary hit may add, but its absence must not sink a prose-only corpus, which has none. It estimates "the
+documents cover this", not "the first source is the right one". Questions that ask for a figure
+(bot/answering/figures.py) are refused before this model is read, and are left out of its fit.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot.retrieval.hybrid import Retrieval
 
-BIAS = -20.15
-SIMILARITY = 15.56  # best cosine similarity vector search found
-COVERAGE = 4.75  # IDF-weighted share of the question's words found in the cited chunks
-GLOSSARY = 2.43  # weight of the strongest glossary hit: the question names a metric, model or column
-COLUMNS = 9.73  # a column question about a named report: share of what it asks for the report holds (else 1)
+if TYPE_CHECKING:
+    from bot.answering.spans import QuestionWords, ScoredSpan
+
+SIGNALS = ("similarity", "coverage", "glossary", "columns", "lead")
+BIAS = -16.09
+WEIGHTS = (
+    9.56,  # similarity: best cosine similarity vector search found
+    0.55,  # coverage: IDF-weighted share of the question's words found in the cited chunks
+    2.63,  # glossary: weight of the strongest glossary hit (the question names a metric, model or column)
+    10.41,  # columns: a column question about a named report: share of what it asks that the report holds (else 1)
+    2.96,  # lead: IDF-weighted share of the question's words in the best answer line (its text, label and heading)
+)
 NO_VECTOR_SIMILARITY = 0.55  # stands in for the similarity in bm25-only mode (the dev split's average)
 
 
-def signals(found: Retrieval) -> tuple[float, float, float, float]:
-    """(similarity, coverage, glossary, columns): what the model reads."""
+def signals(found: Retrieval, lead: Sequence[ScoredSpan], words: QuestionWords) -> tuple[float, ...]:
+    """What the model reads, in SIGNALS order."""
     similarity = NO_VECTOR_SIMILARITY if found.best_similarity is None else found.best_similarity
     glossary = max((h.weight for h in found.hits), default=0.0)
-    return similarity, found.coverage, glossary, found.column_coverage
+    best = lead[0] if lead else None
+    answered = words.share(best.found | best.context_found) if best else 0.0
+    return similarity, found.coverage, glossary, found.column_coverage, answered
 
 
-def estimate(found: Retrieval) -> float:
-    if not found.candidates:
-        return 0.0
-    similarity, coverage, glossary, columns = signals(found)
-    z = BIAS + SIMILARITY * similarity + COVERAGE * coverage + GLOSSARY * glossary + COLUMNS * columns
+def estimate(values: Sequence[float], weights: Sequence[float] = WEIGHTS, bias: float = BIAS) -> float:
+    z = bias + sum(w * v for w, v in zip(weights, values, strict=True))
     return 1 / (1 + math.exp(-z))

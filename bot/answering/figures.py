@@ -27,7 +27,9 @@ _PERIOD = re.compile(
     rf"|(?P<iso_year>20\d\d)-(?P<iso_month>[01]\d)(?:-[0-3]\d)?"
     r"|(?:last|this|next|previous|prior)\s+(?:month|quarter|year|week)|ytd|mtd|qtd)\b"
 )
-_AMOUNT = re.compile(r"(?i)\b(?:how\s+(?:much|many)|total)\b")
+_AMOUNT = re.compile(
+    r"(?i)\b(?:how\s+(?:much|many|big|large)|total|spend|spent|paid|earned|booked|billed|collected|cost us)\b"
+)
 _ABOUT_THE_DEFINITION = re.compile(  # "how much" and "how many" ask an amount, not how
     r"(?i)\b(?:how(?!\s+(?:much|many)\b)|why|formula|calculat\w*|comput\w*|defin\w*|mean\w*|includ\w*"
     r"|exclud\w*|treat\w*)\b"
@@ -77,7 +79,7 @@ def figure_unanswerable(period: Period, passage: str, is_metric_definition: bool
 
 
 def asks_for_an_amount(question: str) -> bool:
-    """"how much", "how many", "total": the question wants a number, not a rule."""
+    """"how much", "how many", "total", "what did we spend": the question wants a number, not a rule."""
     return _AMOUNT.search(question) is not None
 
 

@@ -67,7 +67,9 @@ def explain_table(answer: Answer) -> str:
             f"{e.fused:.4f}", f"{e.support:.4f}",
         ])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
+    table = "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
+    asks = "; ".join(f"({n}) {text}" for n, text in enumerate(answer.parts, start=1))
+    return f"Asks found: {asks}\n{table}" if answer.parts else table
 
 
 def cell(value: float | int | None, fmt: str = "") -> str:

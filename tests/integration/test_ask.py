@@ -60,14 +60,14 @@ def test_the_defining_file_is_cited_first(indexed_config: Path, question: str, e
 
 
 def test_cited_lines_hold_the_item_the_answer_quotes(indexed_config: Path) -> None:
-    # Metric chunks are rendered text ("Metric arr: ..."), not raw YAML: the cited lines are the metric's own.
+    # Metric chunks are rendered text ("Metric arr: ..."), not raw YAML: a quoted line cites the YAML lines
+    # it was rendered from, not the whole metric.
     body = ask_json(indexed_config, QUESTIONS[0][0])
     top = body["sources"][0]
     assert top["section"] == "metrics.arr"
+    assert body["answer"].splitlines()[0] == "Expression: mrr * 12 [1]"
     lines = (CORPUS / top["path"]).read_text().splitlines()[top["start_line"] - 1 : top["end_line"]]
-    assert lines[0].strip() == "- name: arr"
-    cited = " ".join(" ".join(lines).split())
-    assert "ARR is MRR at month end multiplied by 12" in cited
+    assert [line.strip() for line in lines] == ["expr: mrr * 12"]
     assert top["snippet"].startswith("Metric arr: Annual recurring revenue (ARR)")
 
 

@@ -15,7 +15,6 @@ from bot.retrieval.hybrid import (
     SOURCE_FLOOR,
     Candidate,
     Filters,
-    Retrieval,
     _bm25_search,
     coverage,
     rank_documents,
@@ -154,15 +153,15 @@ def test_coverage_counts_rare_question_words_most(keyword: keyword_index.Keyword
     assert 0 < missing < 0.5
 
 
-def test_confidence_rises_with_each_signal(keyword: keyword_index.KeywordIndex) -> None:
-    glossary = build_glossary(keyword)
-    candidates = [Candidate(CORPUS[0])]
-    low = estimate(Retrieval(candidates, [], 0.2, 0.2))
-    similar = estimate(Retrieval(candidates, [], 0.7, 0.2))
-    covered = estimate(Retrieval(candidates, [], 0.7, 0.9))
-    named = estimate(Retrieval(candidates, glossary.match("DSO"), 0.7, 0.9))
-    assert 0 < low < similar < covered < named < 1
-    assert estimate(Retrieval([], [], None, 0.0)) == 0.0
+def test_confidence_rises_with_each_signal() -> None:
+    # similarity, coverage, glossary, columns, lead (bot/answering/confidence.py SIGNALS)
+    low = estimate((0.2, 0.2, 0.0, 1.0, 0.2))
+    similar = estimate((0.7, 0.2, 0.0, 1.0, 0.2))
+    covered = estimate((0.7, 0.9, 0.0, 1.0, 0.2))
+    named = estimate((0.7, 0.9, 1.0, 1.0, 0.2))
+    answered = estimate((0.7, 0.9, 1.0, 1.0, 0.9))
+    assert 0 < low < similar < covered < named < answered < 1
+    assert estimate((0.7, 0.9, 1.0, 0.0, 0.9)) < answered  # a column the report lacks lowers it
 
 
 def test_widening_joins_the_neighbours_of_the_same_section() -> None:

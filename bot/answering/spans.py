@@ -1,0 +1,352 @@
+"""The lines that answer: a chunk split into sentences, list items, table rows and field lines ("spans"),
+each scored against the question, so the answer can lead with the one to three that answer it and cite
+just their lines.
+
+A span's score adds what it shares with the question (IDF-weighted, loosely matched: abbreviations and
+typos count, see bot/retrieval/words.py), what its heading, field label or table header shares (at a lower
+weight: "Late claims" above "Claims older than 60 days ..."), whether it holds the kind of thing the
+question asks for (an amount, a duration, a person, a rule; bot/answering/asks.py), and a prior from how
+retrieval ranked its document and its chunk.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.answering.asks import Ask, asked, satisfied, subject_words
+from bot.retrieval.words import one_edit
+from ingest.keyword_index import Chunk, KeywordIndex
+
+BORROWED = 0.5  # weight of a word an ask borrows from the ask before it
+# Sections of the chunks ingest/dbt.py renders from a dbt project ("metrics.dso", "models.rpt_x.columns").
+ENTITY_KEYS = ("metrics", "models", "semantic_models", "sources", "seeds", "snapshots")
+SHORT = 120  # characters; a longer span's length counts against it (feature "length")
+
+_ITEM = re.compile(r"^(\s*)(?:[-*+•]|\d{1,2}[.)])\s+(.*)$")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+_TABLE = re.compile(r"^\s*\|.*\|\s*$|^\s*[^|]+(?:\s\|\s[^|]*){2,}\|?\s*$")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+# "Owner: Marcus Okafor", "Description: ...", "Per diem (UK): GBP 45": a short label, a colon, the value.
+_FIELD = re.compile(r"^\s*([A-Za-z][\w ()/&,.'-]{0,40}?):\s+(\S.*)$")
+_RECORD = re.compile(r"^\s*(\w+=[^;]{0,60});\s+(\w+=.*)$")
+_LABEL_LINE = re.compile(r"^\s*([A-Za-z][\w ()/&,.'-]{0,40}):\s*$")  # "Caveats:", "UK:" (a tab's label)
+# Sentence ends: ". " before a capital, digit, quote or bracket, not after common abbreviations or initials.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'(\[£$€])")
+_ABBREVIATION = re.compile(r"(?i)(?:\b(?:e\.g|i\.e|etc|vs|no|approx|incl|excl|inc|ltd|co|corp|dept|fig|mr|ms|dr|st|"
+                           r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|u\.s|u\.k)\.|\b[A-Z]\.)$")
+MAX_SPAN_CHARS = 400  # a longer sentence is still one span; quotes cut it (compose.py)
+
+
+@dataclass(frozen=True)
+class Span:
+    """One quotable unit of a chunk: text lines first..last (0-based) of `chunk`."""
+
+    chunk: Chunk
+    text: str  # as quoted: the sentence, item, row or field line, on one line
+    first: int
+    last: int
+    kind: str  # sentence | item | row | field
+    label: str = ""  # its heading, field label or table header: context for matching, not quoted
+    order: int = 0  # its place among the sentences of its paragraph, item or field (0: the first)
+
+    @property
+    def lines(self) -> tuple[int, int]:
+        """The file lines it came from (1-based, inclusive)."""
+        return self.chunk.file_lines(self.first, self.last)
+
+    @property
+    def key(self) -> tuple[str, int, int]:
+        return self.chunk.id, self.first, self.last
+
+
+def split_spans(chunk: Chunk) -> tuple[Span, ...]:
+    """The chunk's sentences, list items, table rows and field lines, in order."""
+    lines = chunk.text.split("\n")
+    spans: list[Span] = []
+    heading = ""
+    label = ""  # a "Caveats:" / "UK:" line labels what follows it, until a blank line or heading
+    header: list[str] = []  # the current table's header cells
+    paragraph: list[tuple[int, str]] = []
+
+    def flush_paragraph() -> None:
+        if paragraph:
+            spans.extend(_sentences(chunk, paragraph, "sentence", _join(heading, label)))
+            paragraph.clear()
+
+    n = 0
+    while n < len(lines):
+        line = lines[n]
+        stripped = line.strip()
+        if not stripped:
+            flush_paragraph()
+            label, header = "", []
+            n += 1
+            continue
+        if match := _HEADING.match(line):
+            flush_paragraph()
+            heading, label, header = match.group(1), "", []
+            n += 1
+            continue
+        if _TABLE_RULE.match(line):
+            n += 1
+            continue
+        if _TABLE.match(line):
+            flush_paragraph()
+            cells = [c.strip() for c in stripped.strip("|").split("|")]
+            if not header and n + 1 < len(lines) and _TABLE_RULE.match(lines[n + 1]):
+                header = cells
+            else:
+                named = "; ".join(f"{h}: {c}" for h, c in zip(header, cells, strict=False) if h and c)
+                spans.append(Span(chunk, " | ".join(c for c in cells if c), n, n, "row", _join(heading, named)))
+            n += 1
+            continue
+        if match := _ITEM.match(line):
+            flush_paragraph()
+            indent, parts, last = len(match.group(1)), [match.group(2)], n
+            while last + 1 < len(lines):  # continuation lines are indented deeper and start no new item
+                following = lines[last + 1]
+                deeper = len(following) - len(following.lstrip()) > indent
+                if not following.strip() or _ITEM.match(following) or not deeper:
+                    break
+                parts.append(following.strip())
+                last += 1
+            item = [(n, " ".join(parts))]
+            spans.extend(_sentences(chunk, item, "item", _join(heading, label), whole=True))
+            n = last + 1
+            continue
+        if match := _LABEL_LINE.match(line):
+            flush_paragraph()
+            label = match.group(1)
+            n += 1
+            continue
+        if match := _RECORD.match(line):  # a CSV row: `account_number=1010; ...`
+            flush_paragraph()
+            spans.extend(_sentences(chunk, [(n, match.group(2))], "row", _join(heading, match.group(1))))
+            n += 1
+            continue
+        if match := _FIELD.match(line):
+            flush_paragraph()
+            spans.extend(_sentences(chunk, [(n, match.group(2))], "field", _join(heading, label, match.group(1))))
+            n += 1
+            continue
+        paragraph.append((n, stripped))
+        n += 1
+    flush_paragraph()
+    return tuple(spans)
+
+
+def _join(*parts: str) -> str:
+    return " · ".join(p for p in parts if p)
+
+
+def _sentences(
+    chunk: Chunk, lines: list[tuple[int, str]], kind: str, label: str, whole: bool = False
+) -> list[Span]:
+    """Spans for a run of lines read as one text: one per sentence (an item stays whole when short)."""
+    text = " ".join(t for _, t in lines)
+    starts = []  # (character offset, line index) where each line's text begins
+    offset = 0
+    for index, line_text in lines:
+        starts.append((offset, index))
+        offset += len(line_text) + 1
+    pieces = [text] if whole and len(text) <= MAX_SPAN_CHARS else _cut_sentences(text)
+    spans, at = [], 0
+    for order, piece in enumerate(pieces):
+        begin = text.index(piece, at)
+        end = begin + len(piece)
+        at = end
+        first = max(i for o, i in starts if o <= begin)
+        last = max(i for o, i in starts if o < end)
+        spans.append(Span(chunk, piece, first, last, kind, label, order))
+    return spans
+
+
+def _cut_sentences(text: str) -> list[str]:
+    pieces: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        candidate = text[start : match.start()].strip()
+        if not candidate or _ABBREVIATION.search(candidate.rstrip("\"')]")):
+            continue
+        pieces.append(candidate)
+        start = match.end()
+    rest = text[start:].strip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+class QuestionWords:
+    """The question's words as BM25 reads them, with their IDF, matched loosely against a span's words."""
+
+    def __init__(self, keyword: KeywordIndex, question: str, borrowed: str = "") -> None:
+        """`borrowed`: words an ask takes from the one before it ("does it include new logos" after "how is
+        NRR calculated"); they count half."""
+        self.keyword = keyword
+        own = list(dict.fromkeys(keyword.tokens(subject_words(question))))
+        self.words = own + [w for w in dict.fromkeys(keyword.tokens(subject_words(borrowed))) if w not in own]
+        self.weights = {w: keyword.idf(w) * (1.0 if w in own else BORROWED) for w in self.words}
+        self.total = sum(self.weights.values())
+        self._typos = {w: one_edit(w) for w in self.words if len(w) >= 5}
+        self.rarest = max(self.words, key=lambda w: self.weights[w]) if self.words else None
+        self.asks: tuple[Ask, ...] = asked(question)
+
+    def found(self, tokens: frozenset[str]) -> set[str]:
+        """The question words among `tokens`: the same word, an abbreviation of one, or one edit away."""
+        hits = set()
+        for w in self.words:
+            same = w in tokens or (len(w) >= 3 and any(t.startswith(w) for t in tokens))
+            if same or (w in self._typos and not tokens.isdisjoint(self._typos[w])):
+                hits.add(w)
+        return hits
+
+    def share(self, words: Iterable[str]) -> float:
+        return sum(self.weights[w] for w in words) / self.total if self.total else 0.0
+
+
+# What a span's score reads, in this order, and its weights. Chosen on the dev splits of both golden corpora by
+# the share of answer facts the top spans hold (bench/span_eval.py); weights fitted on one corpus did no better
+# on the other than these, so they stay few and round.
+FEATURES = (
+    "text",  # IDF share of the question's words in the span
+    "context",  # ... found only in its heading, field label or table header
+    "rarest",  # it holds the question's rarest word (1/0)
+    "asked",  # share of the kinds of answer asked for (an amount, a duration...) that it holds
+    "document",  # its document's retrieval score as a share of the first document's
+    "chunk",  # its chunk's retrieval score as a share of the best chunk's (0: not retrieved itself)
+    "first_document",  # it comes from the first document (1/0)
+    "length",  # log2 of its length over SHORT characters (0 when shorter)
+    "field",  # kind: a "Label: value" line
+    "item",  # kind: a list item
+    "row",  # kind: a table or CSV row
+    "subject",  # IDF share of the question's words before its first "is", "are", "means", "=" (what it is about)
+    "example",  # it is a worked example ("Example: ...", "e.g.", "assume ...")
+    "opening",  # it opens its paragraph, item or field
+)
+WEIGHTS = (1.0, 0.6, 0.0, 0.2, 0.5, 0.15, 0.0, 0.0, 0.0, 0.0, 0.0, 0.2, -0.15, 0.0)
+BIAS = 0.0
+
+
+_EXAMPLE = re.compile(r"(?i)^(?:for )?example\b|\be\.g\.|\bfor (?:example|instance)\b|^(?:assume|suppose|say)\b")
+_SUBJECT_END = re.compile(r"(?i)\b(?:is|are|was|were|means|mean|refers|equals|includes|excludes|covers)\b|[:=]")
+
+
+@dataclass(frozen=True)
+class SpanWords:
+    """A span's words as BM25 reads them: its text, its context (label, heading, title), what it is about."""
+
+    text: frozenset[str]
+    context: frozenset[str]
+    subject: frozenset[str]  # the words before its first "is" / "means" / ":" (within its first 80 characters)
+
+
+@dataclass(frozen=True)
+class ScoredSpan:
+    span: Span
+    score: float
+    found: frozenset[str]  # question words in its text
+    context_found: frozenset[str]  # question words only in its label or heading
+    asked: float  # share of the asked kinds it holds
+    rank: int  # its document's rank among the sources (1 = first)
+    features: tuple[float, ...] = ()
+
+
+def span_features(
+    question: QuestionWords, span: Span, words: SpanWords, asked: float, document: float, chunk: float, rank: int,
+) -> tuple[tuple[float, ...], set[str], set[str]]:
+    """The span's features (in FEATURES order), and the question words in its text and only in its context."""
+    found = question.found(words.text)
+    context = question.found(words.context) - found
+    rarest = question.rarest in found if question.rarest else False
+    length = max(0.0, math.log2(max(len(span.text), 1) / SHORT))
+    example = _EXAMPLE.search(span.text) is not None or "example" in span.label.lower()
+    features = (
+        question.share(found), question.share(context), float(rarest), asked, document, chunk,
+        float(rank == 1), length, float(span.kind == "field"), float(span.kind == "item"), float(span.kind == "row"),
+        question.share(question.found(words.subject)), float(example), float(span.order == 0),
+    )
+    return features, found, context
+
+
+def linear_score(features: Sequence[float], weights: Sequence[float] = WEIGHTS, bias: float = BIAS) -> float:
+    return bias + sum(w * f for w, f in zip(weights, features, strict=True))
+
+
+class SpanIndex:
+    """Spans and their words for the chunks of one keyword index, computed once per chunk."""
+
+    def __init__(self, keyword: KeywordIndex, max_chunks: int = 20_000) -> None:
+        self.keyword = keyword
+        self.max_chunks = max_chunks
+        self._cache: dict[str, tuple[str, tuple[Span, ...], list[SpanWords]]] = {}
+
+    def spans(self, chunk: Chunk) -> tuple[Span, ...]:
+        return self._entry(chunk)[0]
+
+    def _entry(self, chunk: Chunk) -> tuple[tuple[Span, ...], list[SpanWords]]:
+        cached = self._cache.get(chunk.id)
+        if cached is not None and cached[0] == chunk.text:
+            return cached[1], cached[2]
+        spans = split_spans(chunk)
+        heading = f"{chunk.title} {chunk.section}"
+        # A line of a dbt entity's rendering is about that entity: its name and field label read as its text.
+        entity = chunk.section.split(".", 1)[0] in ENTITY_KEYS
+        texts = [f"{s.text} {s.label} {_field_words(s)} {chunk.title}" if entity else s.text for s in spans]
+        texts += [f"{s.label} {_field_words(s)} {heading}" for s in spans]
+        texts += [_subject(s.text) for s in spans]
+        tokens = [frozenset(t) for t in self.keyword.tokenize_many(texts)]
+        n = len(spans)
+        words = [SpanWords(tokens[i], tokens[n + i], tokens[2 * n + i]) for i in range(n)]
+        if len(self._cache) >= self.max_chunks:  # bounded: a large index is never held twice
+            self._cache.clear()
+        self._cache[chunk.id] = (chunk.text, spans, words)
+        return spans, words
+
+    def score(self, question: QuestionWords, chunks: Sequence[tuple[Chunk, float, float, int]]) -> list[ScoredSpan]:
+        """Every span of the given chunks, best first. Each chunk comes with its document's score share (0-1),
+        its own retrieval score share (0-1) and its document's rank."""
+        scored: list[ScoredSpan] = []
+        for chunk, document, own, rank in chunks:
+            spans, words = self._entry(chunk)
+            for span, span_words in zip(spans, words, strict=True):
+                held = satisfied(question.asks, span.text)
+                features, found, context = span_features(question, span, span_words, held, document, own, rank)
+                scored.append(
+                    ScoredSpan(span, linear_score(features), frozenset(found), frozenset(context), held, rank, features)
+                )
+        scored.sort(key=lambda s: -s.score)
+        return scored
+
+
+def _subject(text: str) -> str:
+    head = text[:80]
+    match = _SUBJECT_END.search(head)
+    return head[: match.start()] if match else ""
+
+
+# What the field labels of a rendered dbt entity (ingest/dbt.py) answer, in the words questions use for it:
+# "what's the formula for DSO" is answered by its "Expression:" line, "who owns it" by "Owner:".
+FIELD_WORDS = {
+    "description": "definition defined meaning means what",
+    "expression": "formula calculation calculated computed how",
+    "formula": "calculation calculated computed how",
+    "measure": "formula calculation calculated computed aggregation",
+    "input metrics": "formula inputs built from",
+    "accumulates": "window cumulative trailing",
+    "filter": "filtered excludes includes only",
+    "grain": "granularity row level one row per",
+    "owner": "owns owned responsible who",
+    "reports": "report reports used where",
+    "metrics": "metric metrics built used",
+    "model": "table source built on upstream",
+    "policy": "policy policies governed",
+    "refresh": "refreshed updated schedule when",
+    "tests": "tested checks",
+}
+
+
+def _field_words(span: Span) -> str:
+    return FIELD_WORDS.get(span.label.split(" · ")[-1].lower(), "") if span.kind == "field" else ""
