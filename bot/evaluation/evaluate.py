@@ -27,13 +27,18 @@ class QuestionResult:
     @property
     def cited(self) -> list[str]:
         """Paths the answer cites; an abstention cites nothing (it only lists what was close)."""
-        return [] if self.answer.abstained else [s.path for s in self.answer.sources]
+        return [] if self.answer.abstained else self.listed
+
+    @property
+    def listed(self) -> list[str]:
+        """Documents in the order the answer lists them, each once (an abstention lists the closest ones)."""
+        return list(dict.fromkeys(s.path for s in self.answer.sources))
 
     @property
     def rank(self) -> int | None:
-        """1-based rank of the first cited source that is an expected one."""
+        """1-based rank of the first listed document that is an expected one; a refusal's closest sources count."""
         expected = set(self.golden.expected_sources)
-        return next((n for n, path in enumerate(self.cited, start=1) if path in expected), None)
+        return next((n for n, path in enumerate(self.listed, start=1) if path in expected), None)
 
     @property
     def citation_precision(self) -> float:
@@ -50,7 +55,7 @@ class QuestionResult:
     def passed(self) -> bool:
         if not self.golden.answerable:
             return self.answer.abstained
-        return self.rank == 1
+        return self.rank == 1 and not self.answer.abstained
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ class Scores:
     values: dict[str, float | None]  # None where the figure has no denominator (e.g. no abstentions)
     latency_p50_ms: float
     latency_p95_ms: float
+    lead_p50_chars: float = 0.0  # median length of the lines answers lead with (answered questions only)
 
 
 @dataclass
@@ -117,7 +123,8 @@ def score(results: Sequence[QuestionResult]) -> Scores:
         "abstention_recall": _mean([r.answer.abstained for r in unanswerable]),
     }
     latencies = sorted(r.latency_ms for r in results)
-    return Scores(len(results), values, percentile(latencies, 50), percentile(latencies, 95))
+    leads = sorted(len(r.answer.lead) for r in results if not r.answer.abstained and r.answer.lead)
+    return Scores(len(results), values, percentile(latencies, 50), percentile(latencies, 95), percentile(leads, 50))
 
 
 def percentile(sorted_values: Sequence[float], pct: float) -> float:

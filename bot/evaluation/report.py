@@ -18,11 +18,11 @@ def _fmt(value: float | None) -> str:
 
 
 def scores_table(rows: dict[str, Scores]) -> str:
-    header = ["", "questions", *(LABELS[m] for m in METRICS), "p50 ms", "p95 ms"]
+    header = ["", "questions", *(LABELS[m] for m in METRICS), "lead p50 chars", "p50 ms", "p95 ms"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, s in rows.items():
         cells = [name, str(s.questions), *(_fmt(s.values[m]) for m in METRICS)]
-        cells += [f"{s.latency_p50_ms:.0f}", f"{s.latency_p95_ms:.0f}"]
+        cells += [f"{s.lead_p50_chars:.0f}", f"{s.latency_p50_ms:.0f}", f"{s.latency_p95_ms:.0f}"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -31,9 +31,10 @@ def to_markdown(report: EvalReport, minimums: dict[str, float], command: str) ->
     parts = [
         f"# finbot eval: {report.split} split",
         f"Reproduce with `{command}`.",
-        "Recall@k and MRR use the rank of the first expected source among the sources an answer cites "
-        "(an abstention cites none); citation precision is the share of cited sources that are expected; "
-        "fact recall is the share of answer facts found in the answer text (case-insensitive).",
+        "Recall@k and MRR use the rank of the first expected source among the documents an answer lists "
+        "(a refusal lists its closest ones, which count); citation precision is the share of cited documents "
+        "that are expected; fact recall is the share of answer facts found in the answer text (case-insensitive); "
+        "lead is the quoted lines an answer starts with.",
         "## Overall\n\n" + scores_table({"all": report.overall}),
     ]
     short = report.below(minimums)
@@ -62,8 +63,8 @@ def _failure(result: QuestionResult) -> str:
 
 def to_json(report: EvalReport, minimums: dict[str, float]) -> dict[str, Any]:
     def scores(s: Scores) -> dict[str, Any]:
-        return {"questions": s.questions, **s.values, "latency_p50_ms": s.latency_p50_ms,
-                "latency_p95_ms": s.latency_p95_ms}
+        return {"questions": s.questions, **s.values, "lead_p50_chars": s.lead_p50_chars,
+                "latency_p50_ms": s.latency_p50_ms, "latency_p95_ms": s.latency_p95_ms}
 
     return {
         "split": report.split,

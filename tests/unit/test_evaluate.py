@@ -35,9 +35,15 @@ def test_rank_is_that_of_the_first_expected_source_cited() -> None:
     assert not r.passed
 
 
-def test_an_abstention_cites_nothing() -> None:
+def test_an_abstention_cites_nothing_but_its_closest_sources_still_rank() -> None:
     r = result(golden("q1"), answer(["a.md"], abstained=True))
-    assert r.rank is None and r.citation_precision == 0.0 and not r.passed
+    assert r.cited == [] and r.citation_precision == 0.0 and not r.passed
+    assert r.rank == 1  # the closest sources a refusal lists count for recall@k and MRR
+
+
+def test_a_document_listed_twice_counts_once() -> None:
+    r = result(golden("q1", sources=("a.md",)), answer(["a.md", "a.md", "b.md"]))
+    assert r.cited == ["a.md", "b.md"] and r.citation_precision == 0.5 and r.rank == 1
     assert result(golden("q2", answerable=False), answer(["a.md"], abstained=True)).passed
 
 
@@ -51,21 +57,21 @@ def test_overall_and_per_kind_scores() -> None:
     results = [
         result(golden("q1"), answer(["a.md"]), 10),  # rank 1
         result(golden("q2"), answer(["x.md", "y.md", "a.md"]), 20),  # rank 3
-        result(golden("q3"), answer(["a.md"], abstained=True), 30),  # wrongly abstained
+        result(golden("q3"), answer(["a.md"], abstained=True), 30),  # wrongly abstained; its closest source is a.md
         result(golden("q4", answerable=False), answer(["x.md"], abstained=True), 40),  # rightly abstained
         result(golden("q5", answerable=False), answer(["x.md"]), 50),  # answered the unanswerable
     ]
     report = EvalReport("dev", results)
     v = report.overall.values
-    assert v["recall_at_1"] == pytest.approx(1 / 3)
-    assert v["recall_at_5"] == pytest.approx(2 / 3)
-    assert v["mrr"] == pytest.approx((1 + 1 / 3) / 3)
+    assert v["recall_at_1"] == pytest.approx(2 / 3)  # a refusal's closest sources count
+    assert v["recall_at_5"] == pytest.approx(3 / 3)
+    assert v["mrr"] == pytest.approx((1 + 1 / 3 + 1) / 3)
     assert v["abstention_precision"] == pytest.approx(1 / 2)
     assert v["abstention_recall"] == pytest.approx(1 / 2)
     assert report.overall.latency_p50_ms == 30
     assert set(report.by_kind) == {"definition", "unanswerable"}
     assert [r.golden.id for r in report.failures] == ["q2", "q3", "q5"]
-    assert report.below({"recall_at_1": 0.5, "recall_at_5": 0.5}) == ["recall_at_1 0.333 < 0.500"]
+    assert report.below({"recall_at_1": 0.7, "recall_at_5": 0.5}) == ["recall_at_1 0.667 < 0.700"]
 
 
 def test_percentile_is_nearest_rank() -> None:
