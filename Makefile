@@ -53,10 +53,15 @@ lint: install  ## ruff and mypy --strict on bot/ and ingest/
 pytest: install  ## the tests (real model, real Chroma, real uvicorn)
 	$(BIN)/pytest
 
-eval: install  ## the golden test split against a fresh index of corpus/; exits 1 below eval.min_* in config.yaml
-	rm -rf .finbot/eval-index
+# The second golden set: another company's finance wiki (prose pages only), in an index of its own.
+WIKI := FINBOT_INDEX__PATH=.finbot/eval-wiki-index FINBOT_CORPUS__PATHS='["golden/wiki/corpus"]'
+
+eval: install  ## both golden test splits, each against a fresh index of its corpus; exits 1 below a gate
+	rm -rf .finbot/eval-index .finbot/eval-wiki-index
 	FINBOT_INDEX__PATH=.finbot/eval-index $(BIN)/finbot ingest
 	FINBOT_INDEX__PATH=.finbot/eval-index $(BIN)/finbot eval --split test --report .finbot/eval-test.md
+	$(WIKI) $(BIN)/finbot ingest
+	$(WIKI) $(BIN)/finbot eval --golden golden/wiki/questions.yaml --split test --report .finbot/eval-wiki-test.md
 
 lock:  ## re-resolve requirements.lock from pyproject.toml in a scratch venv
 	rm -rf /tmp/finbot-lock && $(PYTHON) -m venv /tmp/finbot-lock

@@ -26,6 +26,8 @@ CONTEXT_CHARS = 900  # the passage around the first lead line, for one ask
 # In an answer to several asks, each one's lead is backed by a shorter passage or a card of a few lines.
 PART_CONTEXT = 400
 PART_CARD_LINES = 3
+# What a line is about, when it opens with it: "Owner: ", "Model rpt_x, column y (date): " (no sentence end).
+_OPENING = re.compile(r"^\s*(?:[-*+] )?([^:.!?\n]{2,100}?):\s")
 RETIRED_WITHIN = 3  # a superseded document among this many first sources gets a note
 
 
@@ -55,9 +57,14 @@ def lead_lines(lead: Sequence[ScoredSpan], number: Callable[[Span], int]) -> str
 
 
 def _labelled(span: Span) -> str:
+    """A lead line as quoted: a field line keeps its label, and a later sentence of a line that opens with
+    one ("Model rpt_x, column y (date): ... Eligibility only flags ...") keeps what it is about."""
     text = snippet(span.text, SPAN_CHARS)
-    label = span.label.split(" · ")[-1] if span.kind == "field" and span.order == 0 else ""
-    return f"{label}: {text}" if label else text
+    if span.order == 0:
+        label = span.label.split(" · ")[-1] if span.kind == "field" else ""
+        return f"{label}: {text}" if label else text
+    opening = _OPENING.match(span.chunk.text.split("\n")[span.first])
+    return f"{opening.group(1)}: … {text}" if opening else text
 
 
 def context(span: Span, n: int, limit: int = CONTEXT_CHARS) -> str:

@@ -85,6 +85,11 @@ class GoldenSet(BaseModel):
 
     # The folder(s) the questions were written against, relative to the golden file (bench scripts index them).
     corpus: list[str] = Field(default_factory=list)
+    # The eval gate for this set ({recall_at_1: 0.86, ...}, each 0-1); when absent, eval.min_* in the config.
+    minimums: dict[Literal[
+        "recall_at_1", "recall_at_5", "mrr", "citation_precision", "fact_recall", "abstention_precision",
+        "abstention_recall",
+    ], float] = Field(default_factory=dict)
     questions: list[GoldenQuestion]
 
     @model_validator(mode="after")
@@ -94,6 +99,9 @@ class GoldenSet(BaseModel):
             if q.id in seen:
                 raise ValueError(f"question id {q.id!r} is used twice")
             seen.add(q.id)
+        for name, value in self.minimums.items():
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"minimums.{name} is {value}; a minimum is a share between 0 and 1")
         return self
 
 
