@@ -114,8 +114,9 @@ class Warehouse(Section):
     path: Path | None = None
     schema_name: str = Field("main", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     time_spine: str = Field("metricflow_time_spine", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    # Queries returning more rows than this fail instead of flooding an answer.
+    # Queries returning more rows than this fail instead of flooding an answer; slower ones are interrupted.
     max_rows: int = Field(10_000, gt=0)
+    timeout_seconds: float = Field(10.0, gt=0)
 
     @field_validator("path", mode="before")
     @classmethod

@@ -106,7 +106,7 @@ def load_value_service(config: Config) -> ValueService | None:
     if settings.path is None:
         return None
     project = load_project(config.corpus.paths, settings.schema_name, TimeSpine(settings.time_spine))
-    client = DuckDbClient(settings.path, settings.max_rows)
+    client = DuckDbClient(settings.path, settings.max_rows, settings.timeout_seconds)
     return ValueService(MetricEngine(project, client, settings.schema_name))
 
 

@@ -25,7 +25,7 @@ _NO_PARAMETERS = SqlBindParameterSet()
 class DuckDbClient:
     """Runs MetricFlow's SQL on one read-only DuckDB connection; at most `max_rows` rows come back."""
 
-    def __init__(self, path: Path, max_rows: int = 10_000) -> None:
+    def __init__(self, path: Path, max_rows: int = 10_000, timeout_seconds: float = 10.0) -> None:
         if not path.is_file():
             raise MetricQueryError(
                 f"No warehouse at {path}. Build the demo one with `python scripts/build_warehouse.py {path}` "
@@ -38,6 +38,7 @@ class DuckDbClient:
         self._lock = threading.Lock()  # one DuckDB connection is not for concurrent use
         self._renderer = DuckDbSqlPlanRenderer()
         self.max_rows = max_rows
+        self.timeout_seconds = timeout_seconds
 
     @property
     def sql_engine_type(self) -> SqlEngine:
@@ -79,7 +80,16 @@ class DuckDbClient:
         return {f"{schema}.{name}".lower() for schema, name in rows}
 
     def _run(self, stmt: str, params: SqlBindParameterSet) -> Any:
+        # DuckDB has no statement timeout: interrupt the connection from a timer instead
+        timer = threading.Timer(self.timeout_seconds, self._con.interrupt)
+        timer.start()
         try:
             return self._con.execute(stmt, dict(params.param_dict) or None)
+        except duckdb.InterruptException:
+            raise MetricQueryError(
+                f"the warehouse query took longer than {self.timeout_seconds:g} s (warehouse.timeout_seconds)"
+            ) from None
         except duckdb.Error as exc:
             raise MetricQueryError(f"the warehouse rejected the generated SQL: {str(exc).splitlines()[0]}") from None
+        finally:
+            timer.cancel()

@@ -193,3 +193,20 @@ def test_the_bridge_identity_holds_in_the_demo_data(warehouse: Path) -> None:
     closing = by_hand(warehouse, MRR_AT.format("2025-12-01"))
     moved = by_hand(warehouse, MOVED.format("2025-01-01", "2025-12-01"))
     assert opening + moved == pytest.approx(closing, abs=0.005)
+
+
+def test_the_client_caps_rows_and_interrupts_slow_queries(warehouse: Path) -> None:
+    from bot.errors import MetricQueryError
+    from bot.values.duckdb_client import DuckDbClient
+
+    client = DuckDbClient(warehouse, max_rows=10, timeout_seconds=0.2)
+    try:
+        assert client.query("select * from range(10)").row_count == 10
+        with pytest.raises(MetricQueryError, match=r"more than 10 rows \(warehouse.max_rows\)"):
+            client.query("select * from range(11)")
+        with pytest.raises(MetricQueryError, match=r"longer than 0.2 s \(warehouse.timeout_seconds\)"):
+            client.query("select count(*) from range(100000000000) a")
+        with pytest.raises(MetricQueryError, match="rejected the generated SQL"):
+            client.execute("create table t (x int)")  # read-only
+    finally:
+        client.close()
