@@ -27,6 +27,8 @@ class MetricValue:
     sql: str
     end_of_period: bool  # a balance (non-additive over time): the value at the period's last snapshot
     unit: str  # "USD", "count", "ratio" or ""
+    group_by: str = ""  # the dimension (`customer_month__plan_tier`) when grouped; then `rows` hold the values
+    rows: tuple[tuple[str, float | None], ...] = ()
 
 
 class MetricEngine:
@@ -48,7 +50,12 @@ class MetricEngine:
         }
         self._tables = client.tables()
 
-    def query(self, metric: str, period: Period) -> MetricValue:
+    def dimensions(self, metric: str) -> list[str]:
+        """The categorical dimensions the metric can be grouped by (entity-qualified: `customer_month__plan_tier`)."""
+        found = self._engine.list_dimensions(metric_names=[metric])
+        return sorted(d.dunder_name for d in found if d.type.value == "categorical")
+
+    def query(self, metric: str, period: Period, group_by: str = "") -> MetricValue:
         """The value of `metric` for `period`: balances at the period end, flows summed, cumulative at the last day."""
         from metricflow.engine.metricflow_engine import MetricFlowQueryRequest
         from metricflow_semantics.errors.error_classes import MetricFlowException
@@ -59,12 +66,13 @@ class MetricEngine:
         grain = "day" if cumulative else period.grain
         first = period.end if cumulative else period.start
         time_column = f"metric_time__{grain}"
+        group_by_names = [time_column, *([group_by] if group_by else [])]
         request = MetricFlowQueryRequest.create(
             metric_names=[metric],
-            group_by_names=[time_column],
+            group_by_names=group_by_names,
             time_constraint_start=dt.datetime.combine(first, dt.time.min),
             time_constraint_end=dt.datetime.combine(period.end, dt.time.max),
-            order_by_names=[time_column],  # MetricFlow's row order is unstable without it
+            order_by_names=group_by_names,  # MetricFlow's row order is unstable unless every group-by is in it
         )
         try:
             result = self._engine.query(request)
@@ -73,11 +81,18 @@ class MetricEngine:
         rows = result.result_df.rows if result.result_df is not None else ()
         columns = [c.column_name for c in result.result_df.column_descriptions] if result.result_df else []
         value = None
+        groups: list[tuple[str, float | None]] = []
         for row in rows:
             cells = dict(zip(columns, row, strict=True))
             if _as_date(cells.get(time_column)) == first:
                 value = _number(cells.get(metric))
-        return MetricValue(metric, period, value, result.sql, self._is_balance(metric), self._unit(metric))
+                if group_by:
+                    key = cells.get(group_by)
+                    groups.append(("(none)" if key is None else str(key), value))
+        if group_by:
+            value = None  # a total is not the sum of the groups for every metric (ratios, distinct counts)
+        return MetricValue(metric, period, value, result.sql, self._is_balance(metric), self._unit(metric), group_by,
+                           tuple(groups))
 
     def _inputs(self, metric: str) -> list[tuple[str, Any]]:
         """(semantic model, measure) pairs the metric reads, through its input metrics."""

@@ -7,6 +7,7 @@ value question only when it names a period and does not ask how something is def
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,6 +34,10 @@ _FILLER_WORDS = (
     "show me give tell value number figure amount please exactly company brightline end close as level"
 )
 _FILLER = frozenset(_FILLER_WORDS.split())
+# "by plan", "per region", "broken down by currency": a group-by (up to three words)
+_GROUP_BY = re.compile(
+    r"\b(?:split\s+by|broken\s+down\s+by|grouped\s+by|by|per|for\s+each)\s+([a-z][a-z_]*(?:\s+[a-z_]+){0,2})"
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class ValueQuestion:
     period: Period
     as_of: date
     named_as: str  # the words that named the metric
+    group_by: str = ""  # "plan" in "ARR by plan": resolved against the metric's dimensions by the caller
 
 
 class MetricNames:
@@ -109,13 +115,21 @@ def read_question(question: str, names: MetricNames, as_of: date) -> ValueQuesti
             hint = f" Close names: {', '.join(close)}." if close else " `finbot metrics` lists the metrics."
             raise MetricQueryError(f"'{name}' is not a metric I know, so I can't give its value.{hint}")
         return None
-    extra = [w for w in normalise(_without(rest, period_words)).split() if w not in _FILLER]
+    rest = _without(rest, period_words)
+    group = _GROUP_BY.search(rest)
+    group_words = ""
+    if group:
+        words = group.group(1).split()
+        lead = list(itertools.takewhile(lambda w: w not in _FILLER, words))
+        group_words = " ".join(lead)
+        rest = f"{rest[: group.start()]} {' '.join(words[len(lead):])} {rest[group.end():]}"
+    extra = [w for w in normalise(rest).split() if w not in _FILLER]
     if extra:
         raise MetricQueryError(
-            f"'{' '.join(extra)}' in the question is not part of {found[0].name} or the period; filters and "
-            f"group-bys are not supported yet, so ask for {found[0].name} as a whole"
+            f"'{' '.join(extra)}' in the question is not part of {found[0].name} or the period; filters are not "
+            f"supported yet, so ask for {found[0].name} as a whole or by a dimension (\"by plan\")"
         )
-    return ValueQuestion(found[0], period, as_of, found[1])
+    return ValueQuestion(found[0], period, as_of, found[1], group_words)
 
 
 def normalise(text: str) -> str:

@@ -101,6 +101,38 @@ def test_trailing_twelve_months_ends_on_the_periods_last_day(service: ValueServi
     assert value(service, "what were LTM billings in March 2025") == pytest.approx(expected)
 
 
+def grouped(warehouse: Path, sql: str) -> dict[str, float]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {("(none)" if k is None else str(k)): float(v) for k, v in con.execute(sql).fetchall()}
+
+
+@pytest.mark.parametrize(("question", "dimension", "sql"), [
+    ("what was ARR by plan in Q3 2025?", "plan_tier",
+     "select plan_tier, 12 * sum(mrr_usd) from fct_mrr where snapshot_month = date '2025-09-01' group by 1"),
+    ("what was ARPA per region in Q3 2025?", "region",
+     "select region, sum(mrr_usd) / count(distinct case when mrr_usd > 0 then customer_id end) from fct_mrr "
+     "where snapshot_month = date '2025-09-01' group by 1"),
+    ("billings by billing interval for March 2025", "billing_interval",
+     "select billing_interval, sum(amount_excl_tax_usd) from fct_invoice_lines "
+     "where invoice_date between date '2025-03-01' and date '2025-03-31' group by 1"),
+])
+def test_group_bys_equal_hand_written_sql(service: ValueService, warehouse: Path, question: str, dimension: str,
+                                          sql: str) -> None:
+    answer = service.answer(question, AS_OF)
+    assert answer is not None and not answer.refused and answer.rows is not None, answer
+    assert answer.group_by == dimension and answer.value is None
+    expected = grouped(warehouse, sql)
+    assert dict(answer.rows) == pytest.approx(expected)
+    assert f"| {dimension} |" in answer.text
+
+
+def test_an_unknown_dimension_lists_the_ones_there_are(service: ValueService) -> None:
+    answer = service.answer("what was ARR by colour in Q3 2025", AS_OF)
+    assert answer is not None and answer.refused
+    assert "'colour' is not a dimension of arr; it can be grouped by billing_interval, currency, legal_entity, " \
+           "plan_tier, region" in answer.text
+
+
 def test_the_answer_shows_the_number_the_sql_and_the_cited_definition(service: ValueService) -> None:
     answer = service.answer("what was ARR in Q3 2025?", AS_OF)
     assert answer is not None and not answer.refused

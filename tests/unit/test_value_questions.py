@@ -100,3 +100,19 @@ def test_words_that_would_filter_are_refused_not_dropped() -> None:
 def test_two_metrics_at_once_are_refused() -> None:
     with pytest.raises(MetricQueryError, match=r"more than one metric \(arr, billings\)"):
         read_question("what were ARR and billings in Q3 2025", NAMES, AS_OF)
+
+
+@pytest.mark.parametrize(("question", "group_by"), [
+    ("what was ARR by plan in Q3 2025?", "plan"),
+    ("ARR per region for Q3 2025", "region"),
+    ("billings broken down by billing interval in March 2025", "billing interval"),
+    ("what was ARR in Q3 2025", ""),
+])
+def test_a_group_by_is_read_for_the_caller_to_resolve(question: str, group_by: str) -> None:
+    asked = read_question(question, NAMES, AS_OF)
+    assert asked is not None and asked.group_by == group_by
+
+
+def test_a_filter_after_a_group_by_is_still_refused() -> None:
+    with pytest.raises(MetricQueryError, match="'enterprise' in the question is not part of arr"):
+        read_question("ARR by plan for enterprise in Q3 2025", NAMES, AS_OF)
