@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 _AS_OF = click.option(
     "--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Count relative periods (last quarter) from this date. "
-    "[default: today]",
+    "[default: the month after the metric's latest data]",
 )
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 

@@ -14,7 +14,7 @@ from typing import Any
 from bot.config import Config
 from bot.errors import MetricQueryError
 from bot.values.engine import MetricEngine, MetricValue
-from bot.values.periods import Period, parse_period
+from bot.values.periods import Period, parse_period, reanchor
 from bot.values.project import Definition, TimeSpine, load_project
 from bot.values.question import MetricNames, normalise, read_question
 
@@ -59,10 +59,12 @@ class ValueService:
         self.names = MetricNames(self.definitions.values())
 
     def answer(self, question: str, as_of: dt.date | None = None) -> ValueAnswer | None:
-        """The value a question asks for; None when it asks none (the documents answer it instead)."""
-        as_of = as_of or dt.date.today()
+        """The value a question asks for; None when it asks none (the documents answer it instead).
+
+        Relative periods ("last quarter") count from `as_of`, or else from the month after the metric's latest data.
+        """
         try:
-            asked = read_question(question, self.names, as_of)
+            asked = read_question(question, self.names, as_of or dt.date.today())
         except MetricQueryError as exc:
             return ValueAnswer(text=f"{exc}", refused=True)
         if asked is None:
@@ -71,25 +73,44 @@ class ValueService:
 
     def query(self, metric: str, period: str, as_of: dt.date | None = None) -> ValueAnswer:
         """A metric by its name, label or alias for a period given as text (`Q3 2025`); MetricQueryError if unknown."""
-        as_of = as_of or dt.date.today()
         found = self.names.find(metric)
         if found is None or found[1] != normalise(metric):
             close = self.names.suggest(metric)
             hint = f"; close names: {', '.join(close)}" if close else "; `finbot metrics` lists them"
             raise MetricQueryError(f"'{metric}' is not a known metric{hint}")
-        return self._compute(found[0], parse_period(period, as_of), as_of)
+        return self._compute(found[0], parse_period(period, as_of or dt.date.today()), as_of)
 
-    def _compute(self, definition: Definition, period: Period, as_of: dt.date, group_words: str = "") -> ValueAnswer:
+    def _anchor(self, metric: str, period: Period, as_of: dt.date | None) -> tuple[Period, str]:
+        """The period counted from its reference date, and how the answer says which date that was."""
+        if not period.relative:
+            return period, period.label
+        if as_of is None:
+            latest = self.engine.latest_month(metric)
+            if latest is not None:
+                anchor = dt.date(latest.year + latest.month // 12, latest.month % 12 + 1, 1)
+                period = reanchor(period, anchor)
+                return period, f"{period.relative} ({period.label}; the latest data is for {latest:%B %Y})"
+            as_of = dt.date.today()
+        period = reanchor(period, as_of)
+        return period, f"{period.relative} ({period.label}, counted from {as_of.isoformat()})"
+
+    def _compute(
+        self, definition: Definition, period: Period, as_of: dt.date | None, group_words: str = ""
+    ) -> ValueAnswer:
         citation = Citation(definition.path, definition.start_line, definition.end_line, f"metrics.{definition.name}")
+        name = definition.label or definition.name
+        try:
+            period, when = self._anchor(definition.name, period, as_of)
+        except MetricQueryError as exc:
+            return ValueAnswer(text=f"{exc}.\nDefinition: [1] {definition.citation}", refused=True,
+                               metric=definition.name, citation=citation)
         base = ValueAnswer(text="", refused=True, metric=definition.name, period=period.label,
                            start=period.start.isoformat(), end=period.end.isoformat(), citation=citation)
-        name = definition.label or definition.name
         try:
             group_by = self._dimension(definition.name, group_words) if group_words else ""
             computed = self.engine.query(definition.name, period, group_by)
         except MetricQueryError as exc:
             return replace(base, text=f"{exc}.\nDefinition: [1] {definition.citation}")
-        when = period.describe(as_of if period.relative else None)
         if computed.value is None and not computed.rows:
             text = f"The warehouse holds no {name} figures for {when}.\nDefinition: [1] {definition.citation}"
             return replace(base, text=text, sql=computed.sql)

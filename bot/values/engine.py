@@ -55,6 +55,29 @@ class MetricEngine:
         found = self._engine.list_dimensions(metric_names=[metric])
         return sorted(d.dunder_name for d in found if d.type.value == "categorical")
 
+    def latest_month(self, metric: str) -> dt.date | None:
+        """The first day of the latest month the metric has data for (a cumulative metric: its input's)."""
+        from metricflow.engine.metricflow_engine import MetricFlowQueryRequest
+        from metricflow_semantics.errors.error_classes import MetricFlowException
+
+        self._check_tables(metric)
+        node = self._metrics[metric]
+        cumulative = node.type_params.cumulative_type_params
+        # a cumulative metric runs on over the time spine past its data; its input metric stops where the data does
+        base = metric
+        if node.type.value == "cumulative" and cumulative is not None and cumulative.metric is not None:
+            base = cumulative.metric.name
+        request = MetricFlowQueryRequest.create(
+            metric_names=[base], group_by_names=["metric_time__month"], order_by_names=["-metric_time__month"], limit=1
+        )
+        try:
+            result = self._engine.query(request)
+        except MetricFlowException as exc:
+            reason = str(exc).splitlines()[0]
+            raise MetricQueryError(f"MetricFlow could not find {metric}'s latest data: {reason}") from None
+        rows = result.result_df.rows if result.result_df is not None else ()
+        return _as_date(rows[0][0]) if rows else None
+
     def query(self, metric: str, period: Period, group_by: str = "") -> MetricValue:
         """The value of `metric` for `period`: balances at the period end, flows summed, cumulative at the last day."""
         from metricflow.engine.metricflow_engine import MetricFlowQueryRequest

@@ -1,7 +1,8 @@
 """Reporting periods named in a question: Q3 2025, March 2025, 2025-03, FY2025, 2025, last month/quarter/year.
 
 Brightline's fiscal year is the calendar year (corpus/metrics/bookings_and_billings.yaml), so FY25 is 2025.
-Relative periods are anchored to an explicit reference date (`as_of`), which the answer states.
+Relative periods are anchored to a reference date (`as_of`: given, or the month after the latest data), which the
+answer states.
 """
 
 from __future__ import annotations
@@ -55,11 +56,12 @@ class Period:
     label: str
     relative: str = ""  # "last quarter" when the question said so
 
-    def describe(self, as_of: date | None = None) -> str:
-        """`Q3 2025`, or `last quarter (Q3 2025, counted from 2025-12-03)` for a relative period."""
-        if self.relative and as_of is not None:
-            return f"{self.relative} ({self.label}, counted from {as_of.isoformat()})"
-        return self.label
+
+def reanchor(period: Period, as_of: date) -> Period:
+    """A relative period ("last quarter") counted again from another reference date; others unchanged."""
+    if not period.relative:
+        return period
+    return _relative(period.relative.split()[-1], as_of, period.relative)
 
 
 def month_period(year: int, month: int) -> Period:

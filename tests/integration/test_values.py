@@ -150,6 +150,16 @@ def test_a_relative_period_says_what_it_was_counted_from(service: ValueService) 
     assert answer is not None and "last quarter (Q4 2025, counted from 2026-01-15)" in answer.text
 
 
+def test_without_a_date_relative_periods_count_from_the_latest_data(service: ValueService, warehouse: Path) -> None:
+    answer = service.answer("what was MRR last quarter")  # the demo data ends in December 2025
+    assert answer is not None and not answer.refused
+    assert "last quarter (Q4 2025; the latest data is for December 2025)" in answer.text
+    assert answer.value == pytest.approx(by_hand(warehouse, MRR_AT.format("2025-12-01")))
+    answer = service.answer("YTD billings last year")
+    assert answer is not None and answer.period == "FY2025"
+    assert answer.value == pytest.approx(by_hand(warehouse, BILLED.format("2025-01-01", "2025-12-31")))
+
+
 @pytest.mark.parametrize(("question", "message"), [
     ("what was widget velocity in Q3 2025?", "'widget velocity' is not a metric I know"),
     ("what were billings YTD?", "'ytd' is not a period I can query yet"),

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from bot.errors import MetricQueryError
-from bot.values.periods import find_period, parse_period
+from bot.values.periods import find_period, parse_period, reanchor
 from bot.values.project import Definition
 from bot.values.question import MetricNames, read_question
 
@@ -48,10 +48,11 @@ def test_periods_are_read_with_their_bounds(text: str, start: date, end: date, l
     assert (period.start, period.end, period.label) == (start, end, label)
 
 
-def test_last_quarter_in_january_is_the_previous_years_q4_and_says_its_anchor() -> None:
+def test_last_quarter_in_january_is_the_previous_years_q4_and_can_be_counted_again() -> None:
     period = parse_period("last quarter", date(2025, 2, 1))
-    assert period.label == "Q4 2024"
-    assert period.describe(date(2025, 2, 1)) == "last quarter (Q4 2024, counted from 2025-02-01)"
+    assert (period.label, period.relative) == ("Q4 2024", "last quarter")
+    assert reanchor(period, date(2025, 8, 1)).label == "Q2 2025"
+    assert reanchor(parse_period("Q3 2025", AS_OF), date(2025, 8, 1)).label == "Q3 2025"
 
 
 @pytest.mark.parametrize("text", ["billings YTD", "trailing 12 months", "H1 2025", "this quarter", "last 6 months"])
