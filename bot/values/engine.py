@@ -7,6 +7,7 @@ ever runs, never text from a question.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -49,10 +50,13 @@ class MetricEngine:
             for model in project.manifest.semantic_models for measure in model.measures
         }
         self._tables = client.tables()
+        # MetricFlowEngine renumbers its SQL aliases per query (consistent_id_enumeration): one query at a time
+        self._lock = threading.Lock()
 
     def dimensions(self, metric: str) -> list[str]:
         """The categorical dimensions the metric can be grouped by (entity-qualified: `customer_month__plan_tier`)."""
-        found = self._engine.list_dimensions(metric_names=[metric])
+        with self._lock:
+            found = self._engine.list_dimensions(metric_names=[metric])
         return sorted(d.dunder_name for d in found if d.type.value == "categorical")
 
     def latest_month(self, metric: str) -> dt.date | None:
@@ -71,7 +75,8 @@ class MetricEngine:
             metric_names=[base], group_by_names=["metric_time__month"], order_by_names=["-metric_time__month"], limit=1
         )
         try:
-            result = self._engine.query(request)
+            with self._lock:
+                result = self._engine.query(request)
         except MetricFlowException as exc:
             reason = str(exc).splitlines()[0]
             raise MetricQueryError(f"MetricFlow could not find {metric}'s latest data: {reason}") from None
@@ -98,7 +103,8 @@ class MetricEngine:
             order_by_names=group_by_names,  # MetricFlow's row order is unstable unless every group-by is in it
         )
         try:
-            result = self._engine.query(request)
+            with self._lock:
+                result = self._engine.query(request)
         except MetricFlowException as exc:
             raise MetricQueryError(f"MetricFlow could not compute {metric}: {str(exc).splitlines()[0]}") from None
         rows = result.result_df.rows if result.result_df is not None else ()

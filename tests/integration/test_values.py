@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from bot.config import load_config
 from bot.interfaces.cli import cli
-from bot.values.answer import ValueService, answer_value, load_value_service
+from bot.values.answer import ValueAnswer, ValueService, answer_value, load_value_service
 from tests.conftest import CORPUS, REPO, write_config
 
 AS_OF = date(2026, 1, 15)
@@ -252,3 +252,21 @@ def test_the_client_caps_rows_and_interrupts_slow_queries(warehouse: Path) -> No
             client.execute("create table t (x int)")  # read-only
     finally:
         client.close()
+
+
+def test_concurrent_answers_match_sequential_ones(service: ValueService) -> None:
+    """Slack answers in worker threads: the same questions at once give the same numbers.
+
+    (Not the same SQL text: MetricFlow numbers its subquery aliases differently once its plan caches are warm.)"""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = ["what was ARR in Q3 2025?", "billings for March 2025", "what was net new MRR in Q2 2025",
+                 "what was ARPA by region in Q3 2025?"] * 4
+    expected = {q: service.answer(q, AS_OF) for q in set(questions)}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda q: service.answer(q, AS_OF), questions))
+    def numbers(answer: ValueAnswer | None) -> tuple[object, ...]:
+        assert answer is not None and not answer.refused, answer
+        return answer.metric, answer.period, answer.value, answer.rows
+
+    assert [numbers(a) for a in answers] == [numbers(expected[q]) for q in questions]
