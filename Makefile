@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run install system-deps ingest serve test lint pytest eval lock clean help
+.PHONY: run install system-deps ingest serve warehouse test lint pytest eval lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ ingest: install  ## (re)index the configured corpus folders
 
 serve: install  ## serve the HTTP API on the configured host and port
 	$(BIN)/finbot serve
+
+warehouse: install  ## build Brightline's demo DuckDB warehouse at .finbot/warehouse.duckdb (seeded, ~1 s)
+	$(BIN)/python scripts/build_warehouse.py .finbot/warehouse.duckdb
 
 # Debian packages the tests drive for real: Chromium (the web page, headless) and PostgreSQL (a warehouse).
 SYSTEM_PACKAGES := chromium postgresql

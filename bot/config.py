@@ -108,6 +108,22 @@ class Slack(Section):
         return value
 
 
+class Warehouse(Section):
+    # The DuckDB file metric values are computed from (opened read-only); empty = values are off.
+    # `python scripts/build_warehouse.py .finbot/warehouse.duckdb` builds Brightline's demo warehouse.
+    path: Path | None = None
+    schema_name: str = Field("main", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    time_spine: str = Field("metricflow_time_spine", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    # Queries returning more rows than this fail instead of flooding an answer; slower ones are interrupted.
+    max_rows: int = Field(10_000, gt=0)
+    timeout_seconds: float = Field(10.0, gt=0)
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def empty_is_off(cls, value: Any) -> Any:
+        return None if value in ("", None) else value
+
+
 class Eval(Section):
     golden: Path = Path("golden/questions.yaml")
     # `finbot eval` exits 1 when an overall figure falls below its minimum (0 = not gated).
@@ -140,6 +156,7 @@ class Config(BaseSettings):
     retrieval: Retrieval = Retrieval()
     eval: Eval = Eval()
     slack: Slack = Slack()
+    warehouse: Warehouse = Warehouse()
 
     @classmethod
     def settings_customise_sources(
@@ -158,7 +175,12 @@ class Config(BaseSettings):
         index = self.index.model_copy(update={"path": base / self.index.path})
         evaluation = self.eval.model_copy(update={"golden": base / self.eval.golden})
         slack = self.slack.model_copy(update={"feedback_db": base / self.slack.feedback_db})
-        return self.model_copy(update={"corpus": corpus, "index": index, "eval": evaluation, "slack": slack})
+        warehouse = self.warehouse.model_copy(
+            update={"path": base / self.warehouse.path if self.warehouse.path else None}
+        )
+        return self.model_copy(
+            update={"corpus": corpus, "index": index, "eval": evaluation, "slack": slack, "warehouse": warehouse}
+        )
 
 
 def load_config(path: Path | None = None) -> Config:

@@ -15,6 +15,14 @@ class QuestionError(FinbotError):
     """The question cannot be answered as asked (empty, too long)."""
 
 
+class SemanticLayerError(FinbotError):
+    """The metric YAML cannot be built into a MetricFlow manifest (the message names file, line and field)."""
+
+
+class MetricQueryError(FinbotError):
+    """A metric value cannot be computed as asked: unknown metric, unsupported period, no warehouse."""
+
+
 # Everything a boundary (CLI, API) reports as a plain message.
 USER_ERRORS: tuple[type[Exception], ...] = (FinbotError, IngestError)
 

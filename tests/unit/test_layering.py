@@ -1,4 +1,4 @@
-"""Imports run one way: interfaces -> evaluation -> answering -> retrieval -> ingest, with bot.config and
+"""Imports run one way: interfaces -> evaluation -> answering -> values, retrieval -> ingest, with bot.config and
 bot.errors below all of bot's folders. Each rule is its own test; every import counts, including those
 under TYPE_CHECKING, since they are the same coupling to a reader."""
 
@@ -16,9 +16,10 @@ REPO = Path(__file__).resolve().parents[2]
 # (the package whose modules are checked, the packages they must never import)
 RULES = [
     ("ingest", ["bot"]),
-    ("bot.config", ["bot.retrieval", "bot.answering", "bot.evaluation", "bot.interfaces"]),
-    ("bot.errors", ["bot.config", "bot.retrieval", "bot.answering", "bot.evaluation", "bot.interfaces"]),
-    ("bot.retrieval", ["bot.answering", "bot.evaluation", "bot.interfaces"]),
+    ("bot.config", ["bot.retrieval", "bot.values", "bot.answering", "bot.evaluation", "bot.interfaces"]),
+    ("bot.errors", ["bot.config", "bot.retrieval", "bot.values", "bot.answering", "bot.evaluation", "bot.interfaces"]),
+    ("bot.retrieval", ["bot.values", "bot.answering", "bot.evaluation", "bot.interfaces"]),
+    ("bot.values", ["bot.retrieval", "bot.answering", "bot.evaluation", "bot.interfaces"]),
     ("bot.answering", ["bot.evaluation", "bot.interfaces"]),
     ("bot.evaluation", ["bot.interfaces"]),
 ]
@@ -77,10 +78,11 @@ def test_ingest_never_imports_bot() -> None:
 
 
 def test_cli_help_does_not_load_the_heavy_stack() -> None:
-    """`finbot --help` stays instant: no torch, chromadb or llama-index at import."""
+    """`finbot --help` stays instant: no torch, chromadb, llama-index, MetricFlow or DuckDB at import."""
     code = (
         "import bot.interfaces.cli, sys;"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'chromadb', 'llama_index'}))"
+        "heavy = {'torch', 'chromadb', 'llama_index', 'metricflow', 'duckdb'};"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

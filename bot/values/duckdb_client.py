@@ -1,0 +1,95 @@
+"""MetricFlow's SqlClient protocol over a DuckDB file, opened read-only: MetricFlow ships no DuckDB client.
+
+This is the seam for another warehouse: a class with the same seven members over psycopg (SqlEngine.POSTGRES with
+PostgresSQLSqlPlanRenderer) or a Snowflake/BigQuery driver plugs in here; MetricFlow renders those dialects.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from metricflow.data_table.mf_table import MetricFlowDataTable
+from metricflow.protocols.sql_client import SqlEngine
+from metricflow.sql.render.duckdb_renderer import DuckDbSqlPlanRenderer
+from metricflow.sql.render.sql_plan_renderer import SqlPlanRenderer
+from metricflow_semantics.sql.sql_bind_parameters import SqlBindParameterSet
+
+from bot.errors import MetricQueryError
+
+_NO_PARAMETERS = SqlBindParameterSet()
+
+
+class DuckDbClient:
+    """Runs MetricFlow's SQL on one read-only DuckDB connection; at most `max_rows` rows come back."""
+
+    def __init__(self, path: Path, max_rows: int = 10_000, timeout_seconds: float = 10.0) -> None:
+        if not path.is_file():
+            raise MetricQueryError(
+                f"No warehouse at {path}. Build the demo one with `python scripts/build_warehouse.py {path}` "
+                "or point warehouse.path at your DuckDB file."
+            )
+        try:
+            self._con = duckdb.connect(str(path), read_only=True)
+        except duckdb.Error as exc:
+            raise MetricQueryError(f"{path}: cannot open the warehouse read-only: {exc}") from None
+        self._lock = threading.Lock()  # one DuckDB connection is not for concurrent use
+        self._renderer = DuckDbSqlPlanRenderer()
+        self.max_rows = max_rows
+        self.timeout_seconds = timeout_seconds
+
+    @property
+    def sql_engine_type(self) -> SqlEngine:
+        return SqlEngine.DUCKDB
+
+    @property
+    def sql_plan_renderer(self) -> SqlPlanRenderer:
+        return self._renderer
+
+    def query(
+        self, stmt: str, sql_bind_parameter_set: SqlBindParameterSet = _NO_PARAMETERS
+    ) -> MetricFlowDataTable:
+        with self._lock:
+            cursor = self._run(stmt, sql_bind_parameter_set)
+            rows = cursor.fetchmany(self.max_rows + 1)
+            names = [d[0] for d in cursor.description or []]
+        if len(rows) > self.max_rows:
+            raise MetricQueryError(f"the query returned more than {self.max_rows:,} rows (warehouse.max_rows)")
+        return MetricFlowDataTable.create_from_rows(column_names=names, rows=rows)
+
+    def execute(self, stmt: str, sql_bind_parameter_set: SqlBindParameterSet = _NO_PARAMETERS) -> None:
+        with self._lock:
+            self._run(stmt, sql_bind_parameter_set)
+
+    def dry_run(self, stmt: str, sql_bind_parameter_set: SqlBindParameterSet = _NO_PARAMETERS) -> None:
+        with self._lock:
+            self._run(f"EXPLAIN {stmt}", sql_bind_parameter_set)
+
+    def close(self) -> None:
+        self._con.close()
+
+    def render_bind_parameter_key(self, bind_parameter_key: str) -> str:
+        return f"${bind_parameter_key}"
+
+    def tables(self) -> set[str]:
+        """The `schema.table` names the warehouse holds (lower case)."""
+        with self._lock:
+            rows = self._con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+        return {f"{schema}.{name}".lower() for schema, name in rows}
+
+    def _run(self, stmt: str, params: SqlBindParameterSet) -> Any:
+        # DuckDB has no statement timeout: interrupt the connection from a timer instead
+        timer = threading.Timer(self.timeout_seconds, self._con.interrupt)
+        timer.start()
+        try:
+            return self._con.execute(stmt, dict(params.param_dict) or None)
+        except duckdb.InterruptException:
+            raise MetricQueryError(
+                f"the warehouse query took longer than {self.timeout_seconds:g} s (warehouse.timeout_seconds)"
+            ) from None
+        except duckdb.Error as exc:
+            raise MetricQueryError(f"the warehouse rejected the generated SQL: {str(exc).splitlines()[0]}") from None
+        finally:
+            timer.cancel()
