@@ -63,6 +63,8 @@ class Answer:
     confidence: float = 0.0
     lead: str = ""  # the quoted lines the answer leads with (the text before its context); "" when abstained
     parts: list[str] = field(default_factory=list)  # the asks found in the question (one: the question itself)
+    # A metric value from the warehouse (bot/values/): metric, period, value, unit, sql, ...; None otherwise.
+    value: dict[str, Any] | None = None
 
     def to_dict(self, explain: bool = False) -> dict[str, Any]:
         """The public JSON shape, shared by `finbot ask --json` and POST /v1/ask."""
@@ -76,6 +78,8 @@ class Answer:
         body: dict[str, Any] = {
             "answer": self.text, "abstained": self.abstained, "confidence": self.confidence, "sources": sources
         }
+        if self.value is not None:
+            body["value"] = self.value
         if explain:
             body["parts"] = self.parts
         return body

@@ -8,7 +8,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from bot.answering import compose
-from bot.answering.answer import Answer, PartAnswer
+from bot.answering.answer import Answer, PartAnswer, Source
 from bot.answering.cards import card_spans, entity_chunks_of
 from bot.answering.confidence import estimate, signals
 from bot.answering.figures import Period, asks_for_an_amount, figure_unanswerable, period_asked
@@ -16,13 +16,14 @@ from bot.answering.lead import LeadFinder, SpanKey, span_key
 from bot.answering.parts import Part, split_question
 from bot.answering.sources import Numbering, number_sources
 from bot.answering.spans import QuestionWords
-from bot.errors import QuestionError
+from bot.errors import FinbotError, QuestionError
 from bot.retrieval.hybrid import Filters, HybridRetriever, Retrieval, load_vector_index
 from ingest import store
 from ingest.keyword_index import KeywordIndex
 
 if TYPE_CHECKING:
     from bot.config import Config
+    from bot.values.answer import ValueAnswer, ValueService
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +46,14 @@ class Answerer:
     """Answers questions from one opened index; built once per process, shared by CLI, HTTP and Slack."""
 
     def __init__(
-        self, retriever: HybridRetriever, chunks: store.ChunkIndex, top_k: int, min_confidence: float
+        self, retriever: HybridRetriever, chunks: store.ChunkIndex, top_k: int, min_confidence: float,
+        values: ValueService | None = None,
     ) -> None:
         self.retriever = retriever
         self.chunks = chunks
         self.top_k = top_k
         self.min_confidence = min_confidence
+        self.values = values
         self._leads: LeadFinder | None = None
 
     def ask(
@@ -60,6 +63,8 @@ class Answerer:
         restrict which documents may be cited. Each ask of the question is retrieved and answered on its own."""
         question = clean_question(question)
         filters = Filters(check_doc_type(doc_type), path_prefix or None)
+        if self.values is not None and (value := self.values.answer(question)) is not None:
+            return value_answer(question, value)
         started = time.perf_counter()
         keyword, glossary = self.retriever.current()
         leads = self.lead_finder(keyword)
@@ -126,6 +131,19 @@ class Answerer:
         return finder
 
 
+def value_answer(question: str, value: ValueAnswer) -> Answer:
+    """A metric value question answered from the warehouse (or refused with why): the metric's definition
+    is its one source."""
+    sources = []
+    if value.citation is not None:
+        c = value.citation
+        sources.append(Source(1, c.path, c.section, c.start_line, c.end_line, 1.0, "", ""))
+    text = "\n".join(line for line in value.text.splitlines() if not line.startswith("[1] ")).rstrip()
+    confidence = 0.0 if value.refused else 1.0
+    return Answer(uuid.uuid4().hex[:12], question, text, value.refused, sources, confidence, "", [question],
+                  value.to_dict())
+
+
 def _closest(part: PartAnswer, numbering: Numbering) -> str:
     """Where the closest passage of a part that abstained is, for its refusal."""
     if not part.found.candidates:
@@ -169,4 +187,18 @@ def load_answerer(config: Config) -> Answerer:
         index = load_vector_index(chunks, embed_model)
     folder = keyword_index.keyword_dir(config.index.path, config.index.collection)
     retriever = HybridRetriever(chunks, index, folder, retrieval.mode, retrieval.glossary, retrieval.fusion)
-    return Answerer(retriever, chunks, retrieval.top_k, retrieval.min_confidence)
+    return Answerer(retriever, chunks, retrieval.top_k, retrieval.min_confidence, load_values(config))
+
+
+def load_values(config: Config) -> ValueService | None:
+    """The metric value service when `warehouse.path` is set; a broken semantic layer or a missing warehouse
+    turns values off with a warning instead of stopping the documents from being answered."""
+    if config.warehouse.path is None:
+        return None
+    from bot.values.answer import load_value_service
+
+    try:
+        return load_value_service(config)
+    except FinbotError as exc:
+        logger.warning("metric values are off: %s", exc)
+        return None

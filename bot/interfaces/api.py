@@ -67,6 +67,9 @@ class AskResponse(BaseModel):
     abstained: bool
     confidence: float = Field(description="0-1: how likely the documents answer the question.")
     sources: list[SourceOut]
+    value: dict[str, Any] | None = Field(
+        default=None, description="A metric value from the warehouse: metric, period, value, unit, sql, citation."
+    )
     parts: list[str] | None = Field(
         default=None, description="With explain: the asks found in the question, each answered on its own."
     )
