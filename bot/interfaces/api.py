@@ -8,7 +8,10 @@ from fastapi import FastAPI, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.answering.answerer import MAX_QUESTION_CHARS
+from bot.config import Auth, Http
 from bot.errors import USER_ERRORS
+from bot.interfaces.http_auth import ApiKeys
+from bot.interfaces.service import Service
 
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncApp
@@ -69,33 +72,40 @@ class AskResponse(BaseModel):
     sources: list[SourceOut]
 
 
-class Health(BaseModel):
-    status: str
-    chunks: int
+def create_api(
+    answerer: Answerer,
+    slack_app: AsyncApp | None = None,
+    *,
+    http: Http | None = None,
+    auth: Auth | None = None,
+    keys: ApiKeys | None = None,
+) -> FastAPI:
+    """The API; with `slack_app`, Slack's events, slash commands and button clicks arrive at /slack/events.
 
-
-def create_api(answerer: Answerer, slack_app: AsyncApp | None = None) -> FastAPI:
-    """The API; with `slack_app`, Slack's events, slash commands and button clicks arrive at /slack/events."""
-    app = FastAPI(title="finbot", summary="Answers finance questions from your documents, citing the source.")
+    Without `auth` every /v1/ask needs one of `keys` (none given: every request is refused).
+    """
+    service = Service(answerer, http or Http(), auth or Auth(), keys or ApiKeys())
+    app = service.create_app()
     if slack_app is not None:
         mount_slack(app, slack_app)
 
-    # Plain `def` routes: FastAPI runs them in its thread pool, so embedding never blocks the event loop.
-    @app.post("/v1/ask", response_model=AskResponse, response_model_exclude_unset=True)
-    def ask(request: AskRequest) -> dict[str, Any]:
+    # Embedding runs in service.slots' worker threads (bounded, with a timeout), never on the event loop.
+    @app.post(
+        "/v1/ask", response_model=AskResponse, response_model_exclude_unset=True, responses=service.ask_responses,
+        dependencies=[service.guard],
+    )
+    async def ask(request: AskRequest, http_request: Request) -> dict[str, Any]:
         """Answer a question from the indexed documents, with numbered sources."""
         try:
-            answer = answerer.ask(
-                request.question, request.top_k, doc_type=request.doc_type, path_prefix=request.path_prefix
+            answer = await service.slots.run(
+                lambda: answerer.ask(
+                    request.question, request.top_k, doc_type=request.doc_type, path_prefix=request.path_prefix
+                )
             )
-            return answer.to_dict(explain=request.explain)
         except USER_ERRORS as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from None
-
-    @app.get("/healthz", response_model=Health)
-    def healthz() -> Health:
-        """Liveness, and how many chunks the index holds."""
-        return Health(status="ok", chunks=answerer.chunks.count())
+        service.observe_answer(http_request, answer)
+        return answer.to_dict(explain=request.explain)
 
     return app
 
