@@ -20,10 +20,16 @@ if TYPE_CHECKING:
 
 
 class AskRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # As the schema says: `"explain": 0` or `"top_k": "3"` is a 422, not silently coerced (33.0 is an integer).
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    question: str = Field(max_length=MAX_QUESTION_CHARS, examples=["How is net revenue retention calculated?"])
-    top_k: int | None = Field(None, gt=0, le=50, description="How many sources to retrieve (default from config).")
+    question: str = Field(
+        max_length=MAX_QUESTION_CHARS, examples=["How is net revenue retention calculated?"],
+        json_schema_extra={"pattern": r"\S"},  # not blank (checked by not_blank, with a message saying so)
+    )
+    top_k: int | None = Field(
+        None, gt=0, le=50, strict=False, description="How many sources to retrieve (default from config)."
+    )
     doc_type: Literal["metric", "report", "policy", "other"] | None = Field(
         None, description="Cite only documents of this type."
     )
@@ -32,10 +38,17 @@ class AskRequest(BaseModel):
     )
     explain: bool = Field(False, description="Add each source's vector, BM25 and glossary ranks (`explain`).")
 
-    @field_validator("question")
+    @field_validator("top_k", mode="before")
     @classmethod
-    def not_blank(cls, value: str) -> str:
-        if not value.strip():
+    def a_json_integer(cls, value: Any) -> Any:
+        if isinstance(value, str | bool):
+            raise ValueError("top_k must be a JSON integer such as 5")
+        return value
+
+    @field_validator("question", mode="before")
+    @classmethod
+    def not_blank(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
             raise ValueError("the question is empty; send a question such as 'How is ARR calculated?'")
         return value
 

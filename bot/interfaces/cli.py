@@ -286,7 +286,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, insecure: bool
         click.echo("finbot: auth.required is false: /v1/ask answers without an API key", err=True)
     use_json_logs()
     app = create_api(answerer, slack, http=config.http, auth=config.auth, keys=keys)
-    uvicorn.run(app, host=host, port=port, log_level="info" if ctx.obj.verbose else "warning", access_log=False)
+    uvicorn.run(app, host=host, port=port, log_level="info" if ctx.obj.verbose else "warning", access_log=False,
+                log_config=None)  # uvicorn's own lines go through the JSON formatter too
 
 
 def _register_commands() -> None:
