@@ -8,10 +8,11 @@ from fastapi import FastAPI, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.answering.answerer import MAX_QUESTION_CHARS
-from bot.config import Auth, Http
+from bot.config import Auth, Http, Index
 from bot.errors import USER_ERRORS
 from bot.interfaces.http_auth import ApiKeys
 from bot.interfaces.service import Service
+from ingest.errors import IndexUnreachableError
 
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncApp
@@ -92,12 +93,14 @@ def create_api(
     http: Http | None = None,
     auth: Auth | None = None,
     keys: ApiKeys | None = None,
+    index: Index | None = None,
 ) -> FastAPI:
     """The API; with `slack_app`, Slack's events, slash commands and button clicks arrive at /slack/events.
 
-    Without `auth` every /v1/ask needs one of `keys` (none given: every request is refused).
+    Without `auth` every /v1/ask needs one of `keys` (none given: every request is refused); `index` names
+    the index in error messages (a Chroma server that is down is a 503).
     """
-    service = Service(answerer, http or Http(), auth or Auth(), keys or ApiKeys())
+    service = Service(answerer, http or Http(), auth or Auth(), keys or ApiKeys(), index)
     app = service.create_app()
     if slack_app is not None:
         mount_slack(app, slack_app)
@@ -115,6 +118,8 @@ def create_api(
                     request.question, request.top_k, doc_type=request.doc_type, path_prefix=request.path_prefix
                 )
             )
+        except IndexUnreachableError:
+            raise  # a 503 (http_errors), not the asker's fault
         except USER_ERRORS as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from None
         service.observe_answer(http_request, answer)

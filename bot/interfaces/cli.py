@@ -285,7 +285,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, insecure: bool
     if not config.auth.required:
         click.echo("finbot: auth.required is false: /v1/ask answers without an API key", err=True)
     use_json_logs()
-    app = create_api(answerer, slack, http=config.http, auth=config.auth, keys=keys)
+    app = create_api(answerer, slack, http=config.http, auth=config.auth, keys=keys, index=config.index)
     uvicorn.run(app, host=host, port=port, log_level="info" if ctx.obj.verbose else "warning", access_log=False,
                 log_config=None)  # uvicorn's own lines go through the JSON formatter too
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from bot.interfaces.access import request_info
+from ingest.errors import IndexUnreachableError
+
+logger = logging.getLogger(__name__)
 
 
 class ErrorOut(BaseModel):
@@ -47,8 +52,25 @@ ASK_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Every HTTPException (ours, and FastAPI's 404/405) answers as an `ErrorOut`."""
+INDEX_RETRY_SECONDS = 5
+
+
+def install_error_handlers(app: FastAPI, index_location: str) -> None:
+    """Every HTTPException (ours, and FastAPI's 404/405) answers as an `ErrorOut`; so does an unreachable index."""
+
+    async def index_unreachable(request: Request, exc: Exception) -> JSONResponse:
+        # chromadb's HttpClient lets httpx's errors through; the next request simply tries again, so the
+        # service recovers by itself when the Chroma server is back.
+        logger.warning("the index at %s cannot be reached: %s", index_location, exc)
+        detail = (
+            f"The index at {index_location} cannot be reached; finbot retries on the next request. "
+            f"Retry in {INDEX_RETRY_SECONDS} s; if it persists, check the Chroma server (index.host, index.port)."
+        )
+        body = ErrorOut(detail=detail, request_id=request_info(request).id)
+        return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": str(INDEX_RETRY_SECONDS)})
+
+    app.add_exception_handler(httpx.TransportError, index_unreachable)
+    app.add_exception_handler(IndexUnreachableError, index_unreachable)
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)

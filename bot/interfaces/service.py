@@ -25,7 +25,7 @@ from bot.interfaces.metrics import CONTENT_TYPE, ApiMetrics
 if TYPE_CHECKING:
     from bot.answering.answer import Answer
     from bot.answering.answerer import Answerer
-    from bot.config import Auth, Http
+    from bot.config import Auth, Http, Index
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class NotReady(BaseModel):
 class Service:
     """One API instance's keys, limits and metrics; `create_app` wires them into a FastAPI app."""
 
-    def __init__(self, answerer: Answerer, http: Http, auth: Auth, keys: ApiKeys) -> None:
+    def __init__(self, answerer: Answerer, http: Http, auth: Auth, keys: ApiKeys, index: Index | None = None) -> None:
         self.answerer = answerer
         self.http = http
         self.auth = auth
@@ -57,6 +57,8 @@ class Service:
         self.slots = AnswerSlots(http.max_in_flight, http.answer_timeout_seconds)
         self.metrics = ApiMetrics(self._chunk_count, lambda: self.slots.busy)
         self.ask_responses = ASK_RESPONSES
+        server = index.server() if index is not None else None
+        self.index_location = f"the Chroma server at {server.url}" if server else "the embedded index"
 
     @property
     def guard(self) -> DependsParam:
@@ -94,7 +96,7 @@ class Service:
             title="finbot", summary="Answers finance questions from your documents, citing the source.",
             lifespan=lifespan,
         )
-        install_error_handlers(app)
+        install_error_handlers(app, self.index_location)
         app.add_middleware(BodyLimitMiddleware, limit=self.http.max_body_bytes)
         app.add_middleware(AccessMiddleware, metrics=self.metrics)  # added last: outermost
         self._add_routes(app)
@@ -118,8 +120,8 @@ class Service:
             try:
                 chunks = answerer.chunks.count()
             except Exception as exc:  # the API boundary: any failure to reach the index means "not ready"
-                logger.warning("readyz: the index cannot be reached: %s", exc)
-                detail = f"The index cannot be reached: {type(exc).__name__}. Check Chroma (index.host/index.port)."
+                logger.warning("readyz: %s cannot be reached: %s", self.index_location, exc)
+                detail = f"{self.index_location} cannot be reached ({type(exc).__name__}); check the Chroma server."
                 return JSONResponse(NotReady(status="unavailable", detail=detail).model_dump(), status_code=503)
             if chunks == 0:
                 detail = "The index is empty. Run `finbot ingest`."
