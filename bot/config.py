@@ -61,9 +61,11 @@ class Http(Section):
     # Answers one API key (or, with auth off, one client address) may ask per window; 0 = no limit.
     rate_limit_per_key: int = Field(120, ge=0)
     rate_limit_window_seconds: float = Field(60.0, gt=0)
-    # An answer not ready in this time is a 504; answers computing at once per process (more get a 503).
+    # An answer not ready this long after it arrived is a 504. At most max_in_flight answers compute at once
+    # per process and max_queued more wait for a turn; a request beyond both gets a 503 at once.
     answer_timeout_seconds: float = Field(30.0, gt=0)
     max_in_flight: int = Field(8, ge=1, le=256)
+    max_queued: int = Field(64, ge=0, le=10_000)
 
 
 class Auth(Section):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import threading
 import time
@@ -54,53 +55,74 @@ class RateLimiter:
 
 
 class AnswerSlots:
-    """Runs answers in `size` worker threads: a full house is a 503 (no queue), a slow answer a 504.
+    """Runs answers in `size` worker threads with at most `queue` more waiting for one: beyond that a 503 at
+    once (the queue is bounded); an answer not done `timeout` seconds after it arrived is a 504.
 
     A Python thread cannot be killed: after a 504 the answer runs to its end in its worker and keeps
     its slot until then, so slow answers can never pile up beyond `size` threads.
+    All counting happens on the event loop; worker threads hand their slot back through it.
     """
 
-    def __init__(self, size: int, timeout: float) -> None:
+    def __init__(self, size: int, timeout: float, queue: int = 0) -> None:
         self.size = size
         self.timeout = timeout
-        self._free = threading.BoundedSemaphore(size)
-        self._busy = 0
-        self._lock = threading.Lock()
+        self.queue = queue
+        self._slots = asyncio.Semaphore(size)
+        self._admitted = 0  # waiting + computing
+        self._running = 0
         self._executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="finbot-answer")
 
     @property
     def busy(self) -> int:
         """How many answers are computing now (including ones whose request already timed out)."""
-        return self._busy
+        return self._running
 
     async def run(self, work: Callable[[], T]) -> T:
-        if not self._free.acquire(blocking=False):
+        if self._admitted >= self.size + self.queue:
             raise HTTPException(
                 status_code=503,
-                detail=f"finbot is already computing {self.size} answers (http.max_in_flight); retry in 1 s.",
+                detail=f"finbot is already computing {self.size} answers with {self.queue} waiting "
+                "(http.max_in_flight, http.max_queued); retry in 1 s.",
                 headers={"Retry-After": "1"},
             )
-        with self._lock:
-            self._busy += 1
+        loop = asyncio.get_running_loop()
+        arrived = loop.time()
+        self._admitted += 1
+        try:
+            await asyncio.wait_for(self._slots.acquire(), self.timeout)
+        except BaseException as exc:  # timed out or cancelled while waiting: it never took a slot
+            self._admitted -= 1
+            if isinstance(exc, TimeoutError):
+                raise self._too_slow() from None
+            raise
+        self._running += 1
         try:
             future = self._executor.submit(work)
         except BaseException:
-            self._release(None)
+            self._finished()
             raise
-        future.add_done_callback(self._release)
+        future.add_done_callback(lambda _: self._finished_from_thread(loop))
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
+            return await asyncio.wait_for(asyncio.wrap_future(future), max(0.0, self.timeout - (loop.time() - arrived)))
         except TimeoutError:
-            raise HTTPException(
-                status_code=504,
-                detail=f"The answer took longer than {self.timeout:g} s (http.answer_timeout_seconds); "
-                "try a narrower question or retry later.",
-            ) from None
+            raise self._too_slow() from None
 
-    def _release(self, _: object) -> None:
-        with self._lock:
-            self._busy -= 1
-        self._free.release()
+    def _too_slow(self) -> HTTPException:
+        return HTTPException(
+            status_code=504,
+            detail=f"The answer took longer than {self.timeout:g} s (http.answer_timeout_seconds); "
+            "try a narrower question or retry later.",
+        )
+
+    def _finished_from_thread(self, loop: asyncio.AbstractEventLoop) -> None:
+        # A closed loop means the server is shutting down: nothing is left to count.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self._finished)
+
+    def _finished(self) -> None:
+        self._running -= 1
+        self._admitted -= 1
+        self._slots.release()
 
     def close(self) -> None:
         """Stop taking answers; answers already computing finish in their threads."""

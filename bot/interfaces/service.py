@@ -54,7 +54,7 @@ class Service:
         self.auth = auth
         self.authenticator = Authenticator(keys, auth.required)
         self.limiter = RateLimiter(http.rate_limit_per_key, http.rate_limit_window_seconds)
-        self.slots = AnswerSlots(http.max_in_flight, http.answer_timeout_seconds)
+        self.slots = AnswerSlots(http.max_in_flight, http.answer_timeout_seconds, http.max_queued)
         self.metrics = ApiMetrics(self._chunk_count, lambda: self.slots.busy)
         self.ask_responses = ASK_RESPONSES
         server = index.server() if index is not None else None

@@ -104,3 +104,46 @@ def test_full_slots_are_a_503_at_once_and_a_slow_answer_a_504() -> None:
 
     asyncio.run(scenario())
     slots.close()
+
+
+def test_a_bounded_queue_waits_its_turn_and_the_next_is_a_503() -> None:
+    release = threading.Event()
+    slots = AnswerSlots(1, timeout=5, queue=1)
+
+    async def scenario() -> None:
+        first = asyncio.create_task(slots.run(lambda: release.wait(10) and "first"))
+        await asyncio.sleep(0.05)
+        second = asyncio.create_task(slots.run(lambda: "second"))  # waits for the one slot
+        await asyncio.sleep(0.05)
+        with pytest.raises(HTTPException) as full:
+            await slots.run(lambda: "never runs")
+        assert full.value.status_code == 503 and "http.max_queued" in str(full.value.detail)
+        assert not second.done()
+        release.set()
+        assert await first == "first" and await second == "second"
+
+    asyncio.run(scenario())
+    slots.close()
+
+
+def test_waiting_for_a_slot_counts_towards_the_timeout() -> None:
+    release = threading.Event()
+    slots = AnswerSlots(1, timeout=0.2, queue=5)
+
+    async def scenario() -> None:
+        first = asyncio.create_task(slots.run(lambda: release.wait(10)))
+        await asyncio.sleep(0.05)
+        with pytest.raises(HTTPException) as late:
+            await slots.run(lambda: "too late")
+        assert late.value.status_code == 504
+        release.set()
+        with pytest.raises(HTTPException):
+            await first  # it also ran out of time, but its thread ended and gave the slot back
+        for _ in range(100):
+            if slots.busy == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert await slots.run(lambda: "answered") == "answered"
+
+    asyncio.run(scenario())
+    slots.close()
