@@ -56,6 +56,24 @@ class Embedding(Section):
 class Http(Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
+    # Requests with a larger body get a 413 before anything reads them.
+    max_body_bytes: int = Field(65_536, ge=1024)
+    # Answers one API key (or, with auth off, one client address) may ask per window; 0 = no limit.
+    rate_limit_per_key: int = Field(120, ge=0)
+    rate_limit_window_seconds: float = Field(60.0, gt=0)
+    # An answer not ready this long after it arrived is a 504. At most max_in_flight answers compute at once
+    # per process and max_queued more wait for a turn; a request beyond both gets a 503 at once.
+    answer_timeout_seconds: float = Field(30.0, gt=0)
+    max_in_flight: int = Field(8, ge=1, le=256)
+    max_queued: int = Field(64, ge=0, le=10_000)
+
+
+class Auth(Section):
+    # API keys come from the environment only (FINBOT_API_KEYS, comma-separated), never from this file.
+    # false is for local use: `finbot serve` then refuses a non-loopback host unless --insecure is given.
+    required: bool = True
+    # /metrics: open (anyone), loopback (clients on 127.0.0.1/::1 without a key, others with one), key.
+    metrics: Literal["open", "loopback", "key"] = "loopback"
 
 
 class Retrieval(Section):
@@ -153,6 +171,7 @@ class Config(BaseSettings):
     index: Index = Index()
     embedding: Embedding = Embedding()
     http: Http = Http()
+    auth: Auth = Auth()
     retrieval: Retrieval = Retrieval()
     eval: Eval = Eval()
     slack: Slack = Slack()

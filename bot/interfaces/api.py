@@ -8,7 +8,11 @@ from fastapi import FastAPI, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.answering.answerer import MAX_QUESTION_CHARS
+from bot.config import Auth, Http, Index
 from bot.errors import USER_ERRORS
+from bot.interfaces.http_auth import ApiKeys
+from bot.interfaces.service import Service
+from ingest.errors import IndexUnreachableError
 
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncApp
@@ -17,10 +21,16 @@ if TYPE_CHECKING:
 
 
 class AskRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # As the schema says: `"explain": 0` or `"top_k": "3"` is a 422, not silently coerced (33.0 is an integer).
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    question: str = Field(max_length=MAX_QUESTION_CHARS, examples=["How is net revenue retention calculated?"])
-    top_k: int | None = Field(None, gt=0, le=50, description="How many sources to retrieve (default from config).")
+    question: str = Field(
+        max_length=MAX_QUESTION_CHARS, examples=["How is net revenue retention calculated?"],
+        json_schema_extra={"pattern": r"\S"},  # not blank (checked by not_blank, with a message saying so)
+    )
+    top_k: int | None = Field(
+        None, gt=0, le=50, strict=False, description="How many sources to retrieve (default from config)."
+    )
     doc_type: Literal["metric", "report", "policy", "other"] | None = Field(
         None, description="Cite only documents of this type."
     )
@@ -29,10 +39,17 @@ class AskRequest(BaseModel):
     )
     explain: bool = Field(False, description="Add each source's vector, BM25 and glossary ranks (`explain`).")
 
-    @field_validator("question")
+    @field_validator("top_k", mode="before")
     @classmethod
-    def not_blank(cls, value: str) -> str:
-        if not value.strip():
+    def a_json_integer(cls, value: Any) -> Any:
+        if isinstance(value, str | bool):
+            raise ValueError("top_k must be a JSON integer such as 5")
+        return value
+
+    @field_validator("question", mode="before")
+    @classmethod
+    def not_blank(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
             raise ValueError("the question is empty; send a question such as 'How is ARR calculated?'")
         return value
 
@@ -75,33 +92,44 @@ class AskResponse(BaseModel):
     )
 
 
-class Health(BaseModel):
-    status: str
-    chunks: int
+def create_api(
+    answerer: Answerer,
+    slack_app: AsyncApp | None = None,
+    *,
+    http: Http | None = None,
+    auth: Auth | None = None,
+    keys: ApiKeys | None = None,
+    index: Index | None = None,
+) -> FastAPI:
+    """The API; with `slack_app`, Slack's events, slash commands and button clicks arrive at /slack/events.
 
-
-def create_api(answerer: Answerer, slack_app: AsyncApp | None = None) -> FastAPI:
-    """The API; with `slack_app`, Slack's events, slash commands and button clicks arrive at /slack/events."""
-    app = FastAPI(title="finbot", summary="Answers finance questions from your documents, citing the source.")
+    Without `auth` every /v1/ask needs one of `keys` (none given: every request is refused); `index` names
+    the index in error messages (a Chroma server that is down is a 503).
+    """
+    service = Service(answerer, http or Http(), auth or Auth(), keys or ApiKeys(), index)
+    app = service.create_app()
     if slack_app is not None:
         mount_slack(app, slack_app)
 
-    # Plain `def` routes: FastAPI runs them in its thread pool, so embedding never blocks the event loop.
-    @app.post("/v1/ask", response_model=AskResponse, response_model_exclude_unset=True)
-    def ask(request: AskRequest) -> dict[str, Any]:
+    # Embedding runs in service.slots' worker threads (bounded, with a timeout), never on the event loop.
+    @app.post(
+        "/v1/ask", response_model=AskResponse, response_model_exclude_unset=True, responses=service.ask_responses,
+        dependencies=[service.guard],
+    )
+    async def ask(request: AskRequest, http_request: Request) -> dict[str, Any]:
         """Answer a question from the indexed documents, with numbered sources."""
         try:
-            answer = answerer.ask(
-                request.question, request.top_k, doc_type=request.doc_type, path_prefix=request.path_prefix
+            answer = await service.slots.run(
+                lambda: answerer.ask(
+                    request.question, request.top_k, doc_type=request.doc_type, path_prefix=request.path_prefix
+                )
             )
-            return answer.to_dict(explain=request.explain)
+        except IndexUnreachableError:
+            raise  # a 503 (http_errors), not the asker's fault
         except USER_ERRORS as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from None
-
-    @app.get("/healthz", response_model=Health)
-    def healthz() -> Health:
-        """Liveness, and how many chunks the index holds."""
-        return Health(status="ok", chunks=answerer.chunks.count())
+        service.observe_answer(http_request, answer)
+        return answer.to_dict(explain=request.explain)
 
     return app
 

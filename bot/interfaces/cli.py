@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -248,9 +249,13 @@ def eval_command(
 @cli.command()
 @click.option("--host", help="Interface to bind. [default: http.host]")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port to listen on. [default: http.port]")
+@click.option("--insecure", is_flag=True, help="Allow a non-loopback host with auth.required: false.")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Serve the HTTP API: POST /v1/ask, GET /healthz, docs at /docs.
+def serve(ctx: click.Context, host: str | None, port: int | None, insecure: bool) -> None:
+    """Serve the HTTP API: POST /v1/ask, GET /healthz, /readyz, /metrics, docs at /docs.
+
+    POST /v1/ask needs an API key from FINBOT_API_KEYS (comma-separated) unless auth.required is false,
+    which is allowed only on a loopback host (or with --insecure).
 
     With SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET in the environment it also answers Slack at
     POST /slack/events (events, the /finbot command, feedback buttons); see the README's Slack section.
@@ -258,7 +263,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from bot.answering.answerer import load_answerer
+    from bot.interfaces.access import use_json_logs
     from bot.interfaces.api import create_api
+    from bot.interfaces.http_auth import api_keys_from_env, check_exposure
 
     config = ctx.obj.config
     from bot.interfaces.slack.commands import slack_app, slack_secrets
@@ -267,8 +274,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     if bool(bot_token) != bool(signing_secret):  # checked before the slow model load
         missing = "SLACK_SIGNING_SECRET" if bot_token else "SLACK_BOT_TOKEN"
         raise ConfigError(f"{missing} is not set. Export both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or neither.")
-    answerer = load_answerer(config)
     host, port = host or config.http.host, config.http.port if port is None else port
+    keys = api_keys_from_env(os.environ)  # secrets from the environment only, like Slack's
+    check_exposure(host, config.auth.required, keys, insecure)
+    answerer = load_answerer(config)
     slack = slack_app(config, answerer, bot_token, signing_secret) if bot_token else None
     click.echo(f"finbot: serving {answerer.chunks.count()} chunks on http://{host}:{port} (docs at /docs)", err=True)
     if slack:
@@ -276,8 +285,12 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     else:
         click.echo("finbot: Slack is off (export SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to answer in Slack)",
                    err=True)
-    app = create_api(answerer, slack)
-    uvicorn.run(app, host=host, port=port, log_level="info" if ctx.obj.verbose else "warning")
+    if not config.auth.required:
+        click.echo("finbot: auth.required is false: /v1/ask answers without an API key", err=True)
+    use_json_logs()
+    app = create_api(answerer, slack, http=config.http, auth=config.auth, keys=keys, index=config.index)
+    uvicorn.run(app, host=host, port=port, log_level="info" if ctx.obj.verbose else "warning", access_log=False,
+                log_config=None)  # uvicorn's own lines go through the JSON formatter too
 
 
 def _register_commands() -> None:

@@ -65,7 +65,8 @@ def test_finbot_serve_answers_slack_when_both_secrets_are_set(
     indexed_config: Path, fake: FakeSlack, tmp_path: Path
 ) -> None:
     port = free_port()
-    secrets = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET, "FINBOT_HTTP__PORT": str(port)}
+    secrets = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET, "FINBOT_HTTP__PORT": str(port),
+               "FINBOT_API_KEYS": "process-test-key-0123456789"}  # /slack/events is signed, not keyed
     with finbot(["serve"], indexed_config, fake, tmp_path, **secrets) as proc:
 
         def up() -> bool:

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from bot.interfaces.cli import cli
@@ -53,3 +54,25 @@ def test_ingest_of_an_empty_folder_warns_and_writes_nothing(tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     assert f"warning: no files under {corpus}" in result.output
     assert "0 chunks written" in result.output
+
+
+def test_serve_with_auth_on_and_no_keys_says_what_to_export(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(write_config(tmp_path, tmp_path)), "serve"])
+    assert result.exit_code == 1
+    assert "auth.required is true but FINBOT_API_KEYS is empty" in result.output
+
+
+def test_serve_refuses_a_public_host_with_auth_off_unless_insecure(tmp_path: Path) -> None:
+    config = str(write_config(tmp_path, tmp_path, auth={"required": False}))
+    result = CliRunner().invoke(cli, ["--config", config, "serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 1
+    assert "refusing to serve 0.0.0.0 without API keys" in result.output and "--insecure" in result.output
+    # --insecure gets past the check, to the (missing) index: it never started a server on 0.0.0.0 here
+    result = CliRunner().invoke(cli, ["--config", config, "serve", "--host", "0.0.0.0", "--insecure"])
+    assert result.exit_code == 1 and "No index" in result.output
+
+
+def test_serve_refuses_a_key_too_short_to_be_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FINBOT_API_KEYS", "hunter2")
+    result = CliRunner().invoke(cli, ["--config", str(write_config(tmp_path, tmp_path)), "serve"])
+    assert result.exit_code == 1 and "key 1 is 7 characters" in result.output

@@ -1,0 +1,50 @@
+"""The OpenAPI contract, fuzzed: `schemathesis run` against the live app on a real uvicorn."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.answering.answerer import load_answerer
+from bot.config import Http, load_config
+from bot.interfaces.api import create_api
+from bot.interfaces.http_auth import ApiKeys
+from tests.integration.servers import uvicorn_in_thread
+
+pytestmark = [pytest.mark.integration, pytest.mark.model]
+
+KEY = "contract-test-key-0123456789"
+SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
+
+
+def test_the_schema_documents_every_error_and_the_key(indexed_config: Path) -> None:
+    app = create_api(load_answerer(load_config(indexed_config)), keys=ApiKeys.of([KEY]))
+    spec = app.openapi()
+    ask = spec["paths"]["/v1/ask"]["post"]
+    assert {"400", "401", "413", "422", "429", "500", "503", "504"} <= set(ask["responses"])
+    assert ask["responses"]["429"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorOut"}
+    assert "Retry-After" in ask["responses"]["429"]["headers"]
+    assert {"APIKeyHeader", "HTTPBearer"} == set(spec["components"]["securitySchemes"])
+    assert {"/healthz", "/readyz", "/metrics"} <= set(spec["paths"])
+
+
+def test_schemathesis_finds_no_5xx_and_no_schema_violation(indexed_config: Path, tmp_path: Path) -> None:
+    # No rate limit: the fuzzer's few hundred requests must reach the answerer, not a 429.
+    app = create_api(load_answerer(load_config(indexed_config)), http=Http(rate_limit_per_key=0),
+                     keys=ApiKeys.of([KEY]))
+    with uvicorn_in_thread(app) as url:
+        result = subprocess.run(
+            [str(SCHEMATHESIS), "run", f"{url}/openapi.json", "--header", f"X-API-Key: {KEY}",
+             "--checks", "all", "--phases", "examples,coverage,fuzzing", "--max-examples", "40",
+             "--seed", "16", "--workers", "1", "--request-timeout", "60"],
+            capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        )
+        assert httpx.get(f"{url}/healthz", timeout=10).status_code == 200  # still alive after the fuzzing
+    (tmp_path / "schemathesis.txt").write_text(result.stdout)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert "No issues found" in result.stdout
+    assert "4 selected / 4 total" in result.stdout  # /v1/ask, /healthz, /readyz, /metrics were all fuzzed
