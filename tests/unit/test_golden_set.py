@@ -6,6 +6,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.evaluation.golden import GoldenQuestion, golden_corpus, load_golden
 from tests.conftest import REPO
@@ -53,3 +54,18 @@ def test_expected_sources_exist_and_hold_the_answer_facts(golden: Path, question
             assert any(needle in source_text(corpus, p) for p in ask.expected_sources), f"{question.id}: {fact!r}"
         for path in ask.expected_sources:
             source_text(corpus, path)  # exists in the corpus
+
+
+def test_a_golden_file_may_carry_its_own_gate(tmp_path: Path) -> None:
+    from bot.errors import ConfigError
+    from bot.evaluation.golden import read_golden_set
+
+    question = {"id": "x1", "split": "dev", "kind": "unanswerable", "question": "what is x?", "answerable": False,
+                "expected_sources": [], "answer_facts": []}
+    path = tmp_path / "questions.yaml"
+    path.write_text(yaml.safe_dump({"minimums": {"fact_recall": 0.7}, "questions": [question]}))
+    assert read_golden_set(path).minimums == {"fact_recall": 0.7}
+    for minimums, named in (({"fact_recall": 1.5}, "minimums.fact_recall"), ({"facts": 0.5}, "minimums.facts")):
+        path.write_text(yaml.safe_dump({"minimums": minimums, "questions": [question]}))
+        with pytest.raises(ConfigError, match=re.escape(named)):
+            read_golden_set(path)
