@@ -3,7 +3,8 @@ file lines it came from.
 
 A document is listed once, by its best passage, unless the answer quotes lines from more than one of its
 chunks: each quoted chunk is then a source of its own (the same path, other lines), so every `[n]` in the
-text points at the lines it quotes. Sources keep retrieval's rank order.
+text points at the lines it quotes. Sources keep retrieval's rank order within each ask, and the asks'
+order: the first ask's documents come first, as the answer reads.
 """
 
 from __future__ import annotations
@@ -52,9 +53,9 @@ def number_sources(
     quoted_paths: dict[str, list[str]] = {}  # path -> its quoted chunk ids, in order
     for chunk_id, spans in quoted.items():
         quoted_paths.setdefault(spans[0].chunk.path, []).append(chunk_id)
-    entries: list[tuple[float, int, Candidate, Chunk, tuple[int, int] | None]] = []
+    entries: list[tuple[int, float, int, Candidate, Chunk, tuple[int, int] | None]] = []
     listed: set[str] = set()
-    for part in parts:
+    for asked, part in enumerate(parts):
         candidates = part.found.candidates
         for candidate in candidates if per_part is None else _listed(candidates, quoted_paths, per_part):
             path = candidate.chunk.path
@@ -62,15 +63,15 @@ def number_sources(
                 continue
             listed.add(path)
             if path not in quoted_paths:
-                entries.append((candidate.score, len(entries), candidate, candidate.chunk, None))
+                entries.append((asked, candidate.score, len(entries), candidate, candidate.chunk, None))
                 continue
             for chunk_id in quoted_paths[path]:
                 spans = quoted[chunk_id]
                 span_lines = min(s.lines[0] for s in spans), max(s.lines[1] for s in spans)
-                entries.append((candidate.score, len(entries), candidate, spans[0].chunk, span_lines))
-    entries.sort(key=lambda e: (-e[0], e[1]))
+                entries.append((asked, candidate.score, len(entries), candidate, spans[0].chunk, span_lines))
+    entries.sort(key=lambda e: (e[0], -e[1], e[2]))  # in reading order: each ask's documents, best first
     numbering = Numbering()
-    for n, (_, _, candidate, chunk, lines) in enumerate(entries, start=1):
+    for n, (_, _, _, candidate, chunk, lines) in enumerate(entries, start=1):
         text = widen(chunk, keyword) if n <= WIDENED else chunk
         source = to_source(n, candidate, scale, chunk, text)
         if lines is not None:
