@@ -62,7 +62,11 @@ def ensure_exported(files: ModelFiles, root: Path | None = None) -> Path:
         if is_exported(folder):  # another process finished first; its copy is as good
             return folder
         shutil.rmtree(folder, ignore_errors=True)  # a half-written folder from a killed run
-        os.replace(staging, folder)
+        try:
+            os.replace(staging, folder)
+        except OSError:
+            if not is_exported(folder):  # else another process won the race between the check and the move
+                raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     logger.info("exported and verified %s in %.1f s", folder / ONNX_FILE, time.perf_counter() - started)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # heavy imports stay out of `finbot --help`
     from llama_index.core.schema import BaseNode
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    from ingest.onnx_embedder import Embedder
+    from ingest.onnx_embedder import Embedder, ModelFiles
 
 from ingest.errors import IndexMismatchError, IndexMissingError, IndexUnreachableError
 
@@ -69,21 +69,18 @@ def load_embed_model(name_or_path: str = "", batch_size: int = 64) -> Embedder:
     """The query-side embedder, once per process; "" means the bundled MiniLM.
 
     A transformer + mean-pooling model (the bundled one) runs from its ONNX export without torch, exported
-    first if this machine has none yet (ingest/onnx_export.py); any other model loads sentence-transformers.
+    first if this machine has none yet (ingest/onnx_export.py); any other model, or an export that cannot be
+    written or failed its check, loads sentence-transformers (the same vectors, only slower to start).
     """
     from ingest import onnx_embedder
 
     files = onnx_embedder.model_files(Path(name_or_path or bundled_model_path()))
-    if files is None:  # a model hub name, or pooling the export does not reproduce
-        return load_bulk_embed_model(name_or_path, batch_size)
-    embedder = onnx_embedder.load_exported(files, batch_size=batch_size)
-    if embedder is None:
-        from ingest.onnx_export import ensure_exported
-
-        ensure_exported(files)
+    embedder = onnx_embedder.load_exported(files, batch_size=batch_size) if files else None
+    if files is not None and embedder is None and _export(files):
         embedder = onnx_embedder.load_exported(files, batch_size=batch_size)
-    assert embedder is not None, "ensure_exported leaves a verified export behind"
-    logger.info("embedding queries with the ONNX export of %s", files.folder)
+    if embedder is None:
+        return load_bulk_embed_model(name_or_path, batch_size)
+    logger.info("embedding queries with the ONNX export of %s", files.folder if files else name_or_path)
     return embedder
 
 
@@ -93,9 +90,19 @@ def prepare_query_embedder(name_or_path: str = "") -> None:
 
     files = onnx_embedder.model_files(Path(name_or_path or bundled_model_path()))
     if files is not None and not onnx_embedder.is_exported(onnx_embedder.export_dir(files)):
-        from ingest.onnx_export import ensure_exported
+        _export(files)
 
+
+def _export(files: ModelFiles) -> bool:
+    """Export and verify; on failure say why and return False (queries then embed with torch)."""
+    from ingest.onnx_export import ExportError, ensure_exported
+
+    try:
         ensure_exported(files)
+    except (OSError, ExportError) as exc:
+        logger.warning("no ONNX export of %s, so questions are embedded with torch (slower): %s", files.folder, exc)
+        return False
+    return True
 
 
 @functools.cache

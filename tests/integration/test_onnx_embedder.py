@@ -131,3 +131,34 @@ def test_answers_are_the_same_as_with_torch(indexed_config: Path) -> None:
 
 def strip_id(answer: dict) -> dict:  # type: ignore[type-arg]
     return {k: v for k, v in answer.items() if k != "id"}
+
+
+def test_ingest_exports_the_model_into_an_empty_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clean machine: the first ingest leaves the verified export behind, so the next question needs no torch."""
+    from click.testing import CliRunner
+
+    from bot.interfaces.cli import cli
+    from tests.conftest import write_config, write_file
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_file(corpus, "refunds.md", "# Refunds\n\nAnnual plans are refunded pro rata within 30 days.\n")
+    result = CliRunner().invoke(cli, ["--config", str(write_config(tmp_path, corpus)), "ingest"])
+    assert result.exit_code == 0, result.output
+    exported = list((tmp_path / "cache" / "finbot" / "onnx").glob(f"*/{onnx_embedder.VERIFIED_FILE}"))
+    assert len(exported) == 1 and (exported[0].parent / onnx_embedder.ONNX_FILE).stat().st_size > 10_000_000
+
+
+def test_without_a_writable_cache_questions_fall_back_to_torch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    torch_model = store.load_bulk_embed_model("", 64)  # loaded first: llama-index keeps its own cache there too
+    not_a_folder = tmp_path / "cache"
+    not_a_folder.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(not_a_folder))
+    store.load_embed_model.cache_clear()
+    try:
+        embedder = store.load_embed_model()
+        assert not isinstance(embedder, OnnxEmbedder)
+        assert embedder is torch_model
+    finally:
+        store.load_embed_model.cache_clear()
