@@ -80,6 +80,42 @@ def embedding_p50(questions: list[str]) -> dict[str, float]:
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+def compare_answers(config_path: Path) -> tuple[int, int, int, float, int]:
+    """Over every golden question, unfiltered and --type policy: how many answers are identical (JSON) with
+    the question embedded by the ONNX export and by torch; how many with --explain too; the total; the largest
+    difference of an --explain figure; and how many non-float --explain fields (ranks, glossary) differ."""
+    from bot.answering.answerer import Answerer, load_answerer
+    from bot.config import load_config
+    from bot.evaluation.golden import load_golden
+    from bot.retrieval.hybrid import HybridRetriever, load_vector_index
+    from ingest import store
+
+    config = load_config(config_path)
+    onnx = load_answerer(config)
+    r = onnx.retriever
+    vectors = load_vector_index(onnx.chunks, store.load_bulk_embed_model())
+    torch = Answerer(
+        HybridRetriever(onnx.chunks, vectors, r.keyword_folder, r.mode, r.use_glossary, r.fusion),
+        onnx.chunks, onnx.top_k, onnx.min_confidence,
+    )
+    same = same_explain = total = ranks_differ = 0
+    largest = 0.0
+    for question in load_golden(config.eval.golden, "all"):
+        for doc_type in (None, "policy"):
+            ours, theirs = (a.ask(question.question, doc_type=doc_type) for a in (onnx, torch))
+            total += 1
+            same += ours.to_dict() == theirs.to_dict()
+            same_explain += ours.to_dict(explain=True) == theirs.to_dict(explain=True)
+            for a, b in zip(ours.sources, theirs.sources, strict=True):
+                for field, value in (vars(a.explain) if a.explain else {}).items():
+                    other = getattr(b.explain, field)
+                    if isinstance(value, float) and isinstance(other, float):
+                        largest = max(largest, abs(value - other))
+                    elif value != other:
+                        ranks_differ += 1
+    return same, same_explain, total, largest, ranks_differ
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="cold processes per row")
@@ -111,19 +147,23 @@ def main() -> None:
                 results[name].append(run(command, child_env, Path(tmp)))
             print(f"run {n + 1}/{args.runs}: " + ", ".join(f"{k} {v[-1][0]:.2f} s" for k, v in results.items()),
                   file=sys.stderr)
-    from bot.config import load_config
-    from bot.evaluation.golden import load_golden
+        os.environ["FINBOT_INDEX__PATH"] = env["FINBOT_INDEX__PATH"]
+        print("comparing answers, ONNX vs torch, on the golden questions...", file=sys.stderr)
+        answers = compare_answers(REPO / "config.yaml")
+        from bot.config import load_config
+        from bot.evaluation.golden import load_golden
 
-    golden = load_golden(load_config(None).eval.golden, "all")
-    embedding = embedding_p50([q.question for q in golden[:EMBED_QUESTIONS]])
-    text = table(results, args.runs, before, embedding)
+        golden = load_golden(load_config(REPO / "config.yaml").eval.golden, "all")
+        embedding = embedding_p50([q.question for q in golden[:EMBED_QUESTIONS]])
+    text = table(results, args.runs, before, embedding, answers)
     print(text)
     if not args.no_write:
         write_section("one-shot-ask", text)
 
 
 def table(
-    results: dict[str, list[tuple[float, float]]], runs: int, before: str, embedding: dict[str, float]
+    results: dict[str, list[tuple[float, float]]], runs: int, before: str, embedding: dict[str, float],
+    answers: tuple[int, int, int, float, int],
 ) -> str:
     onnx = embedding["ONNX, 1 thread"]
     wall = {k: statistics.median(w for w, _ in v) for k, v in results.items()}
@@ -153,6 +193,11 @@ def table(
         "| query embedding | p50 ms | of ONNX |",
         "|---|---|---|",
         *[f"| {name} | {ms:.1f} | {ms / onnx:.2f} |" for name, ms in embedding.items()],
+        "",
+        f"Same answers: of {answers[2]} asks (every golden question, unfiltered and `--type policy`), "
+        f"{answers[0]} give byte-identical JSON whether torch or the ONNX export embeds the question; with "
+        f"`--explain`, {answers[1]}: the rest differ by at most {answers[3]:.6f} in a rounded similarity or score, "
+        f"and {answers[4]} ranks or glossary hits differ.",
     ]
     return "\n".join(lines)
 
