@@ -125,6 +125,7 @@ def main() -> None:
     before = args.before or subprocess.run(
         ["git", "merge-base", "HEAD", "main"], cwd=REPO, capture_output=True, text=True, check=True
     ).stdout.strip()
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="finbot-bench-") as tmp:
         base = Path(tmp) / "before"
         base.mkdir()
@@ -155,7 +156,8 @@ def main() -> None:
 
         golden = load_golden(load_config(REPO / "config.yaml").eval.golden, "all")
         embedding = embedding_p50([q.question for q in golden[:EMBED_QUESTIONS]])
-    text = table(results, args.runs, before, embedding, answers)
+    load = (load_before, os.getloadavg()[0])
+    text = table(results, args.runs, before, embedding, answers, load)
     print(text)
     if not args.no_write:
         write_section("one-shot-ask", text)
@@ -163,7 +165,7 @@ def main() -> None:
 
 def table(
     results: dict[str, list[tuple[float, float]]], runs: int, before: str, embedding: dict[str, float],
-    answers: tuple[int, int, int, float, int],
+    answers: tuple[int, int, int, float, int], load: tuple[float, float],
 ) -> str:
     onnx = embedding["ONNX, 1 thread"]
     wall = {k: statistics.median(w for w, _ in v) for k, v in results.items()}
@@ -177,7 +179,8 @@ def table(
         "## One-shot `finbot ask`: cold process, before and after the torch-free query path",
         "",
         f"Reproduce with `{COMMAND}` (medians of {runs} cold processes each, interleaved; the same fresh index of "
-        f"corpus/; before = `{before[:12]}` unpacked with `git archive`; question: \"{QUESTION}\").",
+        f"corpus/; before = `{before[:12]}` unpacked with `git archive`; question: \"{QUESTION}\"; 1-minute load "
+        f"average {load[0]:.1f} at the start, {load[1]:.1f} at the end, on {os.cpu_count()} cores).",
         "",
         "| run | wall s | of import | peak RSS MiB |",
         "|---|---|---|---|",
