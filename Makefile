@@ -25,6 +25,8 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	# once per model: export MiniLM to ONNX (verified against torch) so `finbot ask` runs without torch
+	$(BIN)/python -m ingest.onnx_export
 	rm -f $(VENV)/.installed-* && touch $@
 
 ingest: install  ## (re)index the configured corpus folders

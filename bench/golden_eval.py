@@ -66,7 +66,7 @@ Path(out).write_text(json.dumps(answers))
 
 def build_index(config: Config) -> None:
     index = store.open_index(config.index.path, config.index.collection, config.embedding.model, create=True)
-    embed_model = store.load_embed_model(config.embedding.model, config.embedding.batch_size)
+    embed_model = store.load_bulk_embed_model(config.embedding.model, config.embedding.batch_size)
     report = pipeline.run(config.corpus.paths, index, embed_model)
     files = report.added + report.updated
     print(f"indexed {files} files, {report.chunks} chunks in {report.seconds:.1f} s", file=sys.stderr)

@@ -130,16 +130,17 @@ def measure(size: int, queries: list[str], embed_model: object, rng: random.Rand
         store.mark_changed(index)
         kw_dir = keyword_index.keyword_dir(folder, "bench")
         bm25_build_s = keyword_index.build(index, kw_dir).seconds
-        retriever = HybridRetriever(index, load_vector_index(index, embed_model), kw_dir)
+        query_model = store.load_embed_model("", 64)  # what answering embeds questions with (ONNX)
+        retriever = HybridRetriever(index, load_vector_index(index, query_model), kw_dir)
         load_s = retriever.current()[0].seconds
         answerer = Answerer(retriever, index, TOP_K, 0.5)
         collection = index.collection
 
         def floor(question: str) -> None:
-            vector = embed_model.get_query_embedding(question)
+            vector = query_model.get_query_embedding(question)
             collection.query(query_embeddings=[vector], n_results=TOP_K)
 
-        vector0 = embed_model.get_query_embedding(queries[0])
+        vector0 = query_model.get_query_embedding(queries[0])
         allowed = [c.id for c in chunks if c.path.startswith("policies/gen_000")]
         chroma = {
             "unfiltered": lambda: collection.query(query_embeddings=[vector0], n_results=TOP_K * 8),
@@ -222,7 +223,7 @@ def main() -> None:
         )
         for _ in range(args.queries)
     ]
-    embed_model = store.load_embed_model("", 64)
+    embed_model = store.load_bulk_embed_model("", 64)
     rows = []
     for size in args.sizes:
         rows.append(measure(size, queries, embed_model, rng))

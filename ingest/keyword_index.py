@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING, Any
 from ingest import line_map, store
 
 if TYPE_CHECKING:
+    import bm25s
     import numpy as np
     from llama_index.retrievers.bm25 import BM25Retriever
+    from Stemmer import Stemmer
 
 logger = logging.getLogger(__name__)
 
@@ -108,13 +110,22 @@ class Chunk:
         return f"{self.title}\n{self.section}\n{self.text}"
 
 
+@dataclass(frozen=True)
+class LoadedBM25:
+    """What answering needs of llama-index's BM25Retriever (its bm25s index and stemmer), read without it:
+    loading llama-index costs a one-shot `finbot ask` 2-3 s."""
+
+    bm25: bm25s.BM25
+    stemmer: Stemmer
+
+
 @dataclass
 class KeywordIndex:
     """BM25 over `chunks` (in the index's own order); `generation` is the collection stamp it was built at."""
 
     chunks: list[Chunk]
     generation: str
-    retriever: BM25Retriever | None  # None for an empty collection
+    retriever: BM25Retriever | LoadedBM25 | None  # None for an empty collection
     seconds: float = 0.0  # how long building or loading took
     loaded: bool = False  # True when read from the persisted folder, False when built from Chroma
     _positions: dict[str, int] = field(default_factory=dict, repr=False)
@@ -323,13 +334,14 @@ def _stamp(folder: Path) -> dict[str, Any]:
 
 def _load(folder: Path, generation: str) -> KeywordIndex:
     import bm25s
-    from llama_index.retrievers.bm25 import BM25Retriever
+    import Stemmer
 
     _quiet_bm25s()
     bm25 = bm25s.BM25.load(str(folder), load_corpus=True, show_progress=False)
-    retriever = BM25Retriever(existing_bm25=bm25, token_pattern=TOKEN_PATTERN, similarity_top_k=1)
+    # the stemmer BM25Retriever defaults to, and so built the persisted index with
+    retriever = LoadedBM25(bm25, Stemmer.Stemmer("english"))
     chunks = []
-    for entry in retriever.corpus:
+    for entry in bm25.corpus:
         node = json.loads(entry["_node_content"])
         chunks.append(Chunk(node["id_"], node["text"], node["metadata"]))
     return KeywordIndex(chunks, generation, retriever, loaded=True)

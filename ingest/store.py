@@ -6,9 +6,10 @@ How to open Chroma, with which embedding model, and which metadata every chunk c
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,8 @@ if TYPE_CHECKING:  # heavy imports stay out of `finbot --help`
     from llama_index.core.base.embeddings.base import BaseEmbedding
     from llama_index.core.schema import BaseNode
     from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    from ingest.onnx_embedder import Embedder, ModelFiles
 
 from ingest.errors import IndexMismatchError, IndexMissingError, IndexUnreachableError
 
@@ -47,6 +50,8 @@ FILE_CHUNKS = "file_chunks"
 EMBEDDED_METADATA = (TITLE, SECTION)
 
 _EMBED_MODEL_KEY = "finbot:embed_model"
+# What llama-index's Chroma store adds to every chunk's metadata beside the node itself.
+_LLAMA_INDEX_KEYS = ("document_id", "doc_id", "ref_doc_id")
 # Changes whenever ingest changed the chunks; derived indexes (BM25) stamped with another value are stale.
 _GENERATION_KEY = "finbot:generation"
 HNSW_CONFIGURATION: CreateCollectionConfiguration = {"hnsw": {"space": "cosine", "ef_search": 200}}
@@ -60,8 +65,49 @@ def bundled_model_path() -> str:
 
 
 @functools.cache
-def load_embed_model(name_or_path: str = "", batch_size: int = 64) -> BaseEmbedding:
-    """Load the sentence-transformers model once per process; "" means the bundled MiniLM."""
+def load_embed_model(name_or_path: str = "", batch_size: int = 64) -> Embedder:
+    """The query-side embedder, once per process; "" means the bundled MiniLM.
+
+    A transformer + mean-pooling model (the bundled one) runs from its ONNX export without torch, exported
+    first if this machine has none yet (ingest/onnx_export.py); any other model, or an export that cannot be
+    written or failed its check, loads sentence-transformers (the same vectors, only slower to start).
+    """
+    from ingest import onnx_embedder
+
+    files = onnx_embedder.model_files(Path(name_or_path or bundled_model_path()))
+    embedder = onnx_embedder.load_exported(files, batch_size=batch_size) if files else None
+    if files is not None and embedder is None and _export(files):
+        embedder = onnx_embedder.load_exported(files, batch_size=batch_size)
+    if embedder is None:
+        return load_bulk_embed_model(name_or_path, batch_size)
+    logger.info("embedding queries with the ONNX export of %s", files.folder if files else name_or_path)
+    return embedder
+
+
+def prepare_query_embedder(name_or_path: str = "") -> None:
+    """Export the model for torch-free queries unless that is done (ingest calls it; a no-op afterwards)."""
+    from ingest import onnx_embedder
+
+    files = onnx_embedder.model_files(Path(name_or_path or bundled_model_path()))
+    if files is not None and not onnx_embedder.is_exported(onnx_embedder.export_dir(files)):
+        _export(files)
+
+
+def _export(files: ModelFiles) -> bool:
+    """Export and verify; on failure say why and return False (queries then embed with torch)."""
+    from ingest.onnx_export import ExportError, ensure_exported
+
+    try:
+        ensure_exported(files)
+    except (OSError, ExportError) as exc:
+        logger.warning("no ONNX export of %s, so questions are embedded with torch (slower): %s", files.folder, exc)
+        return False
+    return True
+
+
+@functools.cache
+def load_bulk_embed_model(name_or_path: str = "", batch_size: int = 64) -> BaseEmbedding:
+    """The sentence-transformers model (torch) that ingest embeds chunks with, once per process."""
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
     from transformers.utils import logging as transformers_logging
 
@@ -70,6 +116,17 @@ def load_embed_model(name_or_path: str = "", batch_size: int = 64) -> BaseEmbedd
     model = name_or_path or bundled_model_path()
     logger.info("loading embedding model %s", model)
     return HuggingFaceEmbedding(model_name=model, device="cpu", embed_batch_size=batch_size)
+
+
+def node_metadata(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """A chunk's own metadata from what Chroma holds for it: llama-index keeps the node, metadata included,
+    as JSON under `_node_content` (read without importing llama-index)."""
+    content = stored.get("_node_content")
+    if isinstance(content, str):
+        metadata = json.loads(content).get("metadata")
+        if isinstance(metadata, dict):
+            return metadata
+    return {k: v for k, v in stored.items() if not k.startswith("_") and k not in _LLAMA_INDEX_KEYS}
 
 
 def embed_model_id(name_or_path: str) -> str:
@@ -125,11 +182,17 @@ class IndexedFile:
 
 @dataclass
 class ChunkIndex:
-    """One Chroma collection of embedded chunks, seen through llama-index's ChromaVectorStore."""
+    """One Chroma collection of embedded chunks; ingest writes it through llama-index's ChromaVectorStore."""
 
     collection: chromadb.Collection
-    vector_store: ChromaVectorStore
     max_batch: int  # Chroma rejects larger writes (5461 on this build); llama-index's own batch is larger
+
+    @functools.cached_property
+    def vector_store(self) -> ChromaVectorStore:
+        """llama-index's view, for writing; built on first use, so reading never imports llama-index."""
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        return ChromaVectorStore(chroma_collection=self.collection)
 
     def count(self) -> int:
         return int(self.collection.count())
@@ -172,8 +235,6 @@ def open_index(
 
     persist_dir holds the embedded Chroma, or nothing of Chroma's when `server` is given.
     """
-    from llama_index.vector_stores.chroma import ChromaVectorStore
-
     model_id = embed_model_id(embed_model_name)
     if server is None and not create and not (persist_dir / "chroma.sqlite3").exists():
         raise IndexMissingError(str(persist_dir))
@@ -197,11 +258,7 @@ def open_index(
             f"The index at {where} was built with {built_with}, but the config asks for {model_id}. "
             "Run 'finbot ingest --rebuild' or set embedding.model back."
         )
-    return ChunkIndex(
-        collection=chroma_collection,
-        vector_store=ChromaVectorStore(chroma_collection=chroma_collection),
-        max_batch=int(client.get_max_batch_size()),
-    )
+    return ChunkIndex(collection=chroma_collection, max_batch=int(client.get_max_batch_size()))
 
 
 def generation(collection: chromadb.Collection) -> str:

@@ -127,10 +127,11 @@ def ingest_command(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, d
         # Loading the model takes seconds: a run with nothing to embed skips it.
         embed_model = None
         if todo.changes:
-            embed_model = store.load_embed_model(config.embedding.model, config.embedding.batch_size)
+            embed_model = store.load_bulk_embed_model(config.embedding.model, config.embedding.batch_size)
         keyword_dir = keyword_index.keyword_dir(config.index.path, config.index.collection)
         with console.progress(len(todo.changes)) as progress:
             report = pipeline.apply(todo, index, embed_model, progress, keyword_dir)
+        store.prepare_query_embedder(config.embedding.model)  # once per model: queries then run without torch
     for error in report.failed:
         click.echo(f"error: {error}", err=True)
     if not report.scanned:

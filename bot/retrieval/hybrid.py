@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING, Literal
 
 from bot.retrieval.columns import ColumnCheck
 from bot.retrieval.glossary import Glossary, GlossaryHit, build_glossary
+from bot.retrieval.vectors import VectorSearch
 from bot.retrieval.words import words_of
 from ingest import keyword_index, store
 from ingest.keyword_index import Chunk, KeywordIndex
 
 if TYPE_CHECKING:
     import numpy as np
-    from llama_index.core import VectorStoreIndex
-    from llama_index.core.base.embeddings.base import BaseEmbedding
+
+    from ingest.onnx_embedder import Embedder
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ class HybridRetriever:
     """Vector + BM25 + glossary over one index; reloads BM25 and the glossary when ingest changes the index."""
 
     def __init__(
-        self, chunks: store.ChunkIndex, index: VectorStoreIndex | None, keyword_folder: Path | None,
+        self, chunks: store.ChunkIndex, index: VectorSearch | None, keyword_folder: Path | None,
         mode: Mode = "hybrid", use_glossary: bool = True, fusion: Fusion = "relative_score",
     ) -> None:
         self.chunks = chunks
@@ -223,17 +224,12 @@ class HybridRetriever:
 
     def _query(self, question: str, depth: int, ids: list[str] | None) -> list[tuple[Chunk, float]]:
         assert self.index is not None
-        kwargs = {"ids": ids} if ids is not None else {}
-        retriever = self.index.as_retriever(similarity_top_k=depth, vector_store_kwargs=kwargs)
         found = []
         keyword = self._keyword
-        for hit in retriever.retrieve(question):
-            position = keyword.position(hit.node.node_id)
-            chunk = (
-                keyword.chunks[position] if position is not None
-                else Chunk(hit.node.node_id, hit.node.get_content(), dict(hit.node.metadata))
-            )
-            found.append((chunk, cosine_similarity(hit.score)))
+        for hit in self.index.search(question, depth, ids):
+            position = keyword.position(hit.id)
+            chunk = keyword.chunks[position] if position is not None else Chunk(hit.id, hit.text, hit.metadata)
+            found.append((chunk, hit.similarity))
         return found
 
 
@@ -293,16 +289,6 @@ def coverage(keyword: KeywordIndex, words: list[str], candidates: list[Candidate
     return words_of(keyword, (c.chunk for c in candidates)).share(distinct, keyword.idf) if distinct else 0.0
 
 
-def cosine_similarity(chroma_score: float | None) -> float:
-    """llama-index's Chroma store reports exp(-distance); with cosine distance that is exp(cos - 1)."""
-    import math
-
-    if not chroma_score:
-        return 0.0
-    return 1.0 + math.log(chroma_score)
-
-
-def load_vector_index(chunks: store.ChunkIndex, embed_model: BaseEmbedding) -> VectorStoreIndex:
-    from llama_index.core import VectorStoreIndex
-
-    return VectorStoreIndex.from_vector_store(chunks.vector_store, embed_model=embed_model)
+def load_vector_index(chunks: store.ChunkIndex, embed_model: Embedder) -> VectorSearch:
+    """Vector search over the opened collection, questions embedded by `embed_model` (store.load_embed_model)."""
+    return VectorSearch(chunks.collection, embed_model)

@@ -185,7 +185,7 @@ def test_a_half_written_file_is_rewritten_whole(config: Path, corpus: Path) -> N
     todo = pipeline.plan([corpus], index)
     fingerprint = next(c.fingerprint for c in todo.add if c.source == source)
     nodes = pipeline.build_nodes(source, todo.context, fingerprint)
-    pipeline.embed_nodes(nodes, store.load_embed_model())
+    pipeline.embed_nodes(nodes, store.load_bulk_embed_model())
     index.add(nodes[:1])  # the run died after the first of three chunks
     held = index.files()["policies/refunds.md"]
     assert (held.fingerprint, held.chunks, held.expected_chunks) == (fingerprint, 1, 3)  # same content, incomplete
