@@ -59,8 +59,9 @@ class SlackBot:
         self.answerer = answerer
         self.settings = settings
         self.store = store
-        self.seen = SeenEvents()
-        self.limiter = RateLimiter(settings.rate_limit_per_user, settings.rate_limit_window_seconds)
+        # Shared with every finbot process on this machine through the feedback store's file.
+        self.seen = SeenEvents(store.path)
+        self.limiter = RateLimiter(settings.rate_limit_per_user, settings.rate_limit_window_seconds, store.path)
 
     def register(self, app: AsyncApp) -> None:
         app.middleware(self.drop_redeliveries)
