@@ -14,6 +14,7 @@ from bot.answering.confidence import estimate, signals
 from bot.answering.figures import Period, asks_for_an_amount, figure_unanswerable, period_asked
 from bot.answering.lead import LeadFinder, SpanKey, span_key
 from bot.answering.parts import Part, split_question
+from bot.answering.question import clean_question
 from bot.answering.sources import Numbering, number_sources
 from bot.answering.spans import QuestionWords
 from bot.errors import FinbotError, QuestionError
@@ -27,19 +28,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 2000
 # In an answer to several asks, each ask lists the documents it quotes and its best others, up to this many.
 PER_PART_SOURCES = 3
-
-
-def clean_question(question: str) -> str:
-    """The question stripped, or a QuestionError that says what is wrong with it."""
-    question = question.strip()
-    if not question:
-        raise QuestionError("The question is empty. Ask something, e.g. 'How is ARR calculated?'")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise QuestionError(f"The question is {len(question)} characters long; keep it under {MAX_QUESTION_CHARS}.")
-    return question
 
 
 class Answerer:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from fastapi import FastAPI, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.answering.answerer import MAX_QUESTION_CHARS
+from bot.answering.question import MAX_QUESTION_CHARS
 from bot.config import Auth, Http, Index
 from bot.errors import USER_ERRORS
 from bot.interfaces.http_auth import ApiKeys

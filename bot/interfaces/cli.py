@@ -194,7 +194,7 @@ def ask(
       finbot ask --path reports/rpt_payout "which column is the arrival date?" --explain
     """
     from bot.answering.answer import Answer
-    from bot.answering.answerer import clean_question, load_answerer
+    from bot.answering.question import clean_question
     from bot.interfaces import remote
 
     try:
@@ -209,6 +209,8 @@ def ask(
         click.echo(f"(answered by finbot serve at {remote.server_url(config)})", err=True)
         answer = Answer.from_dict(question, served)
     else:
+        from bot.answering.answerer import load_answerer
+
         answer = load_answerer(config).ask(question, top_k, doc_type=doc_type, path_prefix=path_prefix)
     if as_json:
         click.echo(json.dumps(answer.to_dict(explain=explain), ensure_ascii=False, indent=2))

@@ -11,7 +11,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from bot.answering.answerer import MAX_QUESTION_CHARS, Answerer, load_answerer
+from bot.answering.answerer import Answerer, load_answerer
+from bot.answering.question import MAX_QUESTION_CHARS
 from bot.config import Auth, Http, load_config
 from bot.interfaces.access import AccessMiddleware
 from bot.interfaces.api import create_api

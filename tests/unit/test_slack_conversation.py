@@ -1,4 +1,4 @@
-from bot.answering.answerer import MAX_QUESTION_CHARS
+from bot.answering.question import MAX_QUESTION_CHARS
 from bot.interfaces.slack.conversation import follow_up_question, mentions, plain_text
 
 

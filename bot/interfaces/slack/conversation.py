@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.answering.answerer import MAX_QUESTION_CHARS
+from bot.answering.question import MAX_QUESTION_CHARS
 
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _CHANNEL = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
