@@ -15,7 +15,7 @@ import logging
 import shutil
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -208,6 +208,25 @@ class KeywordIndex:
             return set()
         indptr, indices = bm25.scores["indptr"], bm25.scores["indices"]
         return {int(i) for i in indices[indptr[token_id] : indptr[token_id + 1]]}
+
+    def tokens_held(self, tokens: Iterable[str], positions: Sequence[int]) -> dict[int, int]:
+        """How many of `tokens` (stemmed) each chunk at `positions` holds: the work scales with the positions
+        asked about, not with how many chunks of the whole index share a common word."""
+        held = dict.fromkeys(positions, 0)
+        if self.retriever is None or not positions:
+            return held
+        import numpy as np
+
+        bm25 = self.retriever.bm25
+        indptr, indices = bm25.scores["indptr"], bm25.scores["indices"]
+        wanted = np.asarray(positions)
+        for token in set(tokens):
+            token_id = bm25.vocab_dict.get(token)
+            if token_id is None:
+                continue
+            for position in wanted[np.isin(wanted, indices[indptr[token_id] : indptr[token_id + 1]])]:
+                held[int(position)] += 1
+        return held
 
 
 def read_chunks(index: store.ChunkIndex) -> list[Chunk]:

@@ -70,12 +70,11 @@ class LeadFinder:
             return []
         best_document = max(c.score for c in candidates) or 1.0
         best_chunk = max(c.fused for c in candidates) or 1.0
-        holding: dict[int, int] = defaultdict(int)  # chunk position -> how many question words it holds
-        for word in question.words:
-            for position in self.keyword.chunks_with(word):
-                holding[position] += 1
+        documents = candidates[:DOCUMENTS]
+        every = [p for c in documents for p in self.positions(c.chunk.path)]
+        holding = self.keyword.tokens_held(question.words, every)  # position -> question words it holds
         chosen: list[tuple[Chunk, float, float, int]] = []
-        for rank, candidate in enumerate(candidates[:DOCUMENTS], start=1):
+        for rank, candidate in enumerate(documents, start=1):
             share = candidate.score / best_document
             positions = self.positions(candidate.chunk.path)
             lead_position = self.keyword.position(candidate.chunk.id)
