@@ -293,6 +293,21 @@ def serve(ctx: click.Context, host: str | None, port: int | None, insecure: bool
                 log_config=None)  # uvicorn's own lines go through the JSON formatter too
 
 
+@cli.command("mcp")
+@click.pass_context
+def mcp_command(ctx: click.Context) -> None:
+    """Serve finbot to agents and IDE assistants over MCP on stdin/stdout (tools: search, ask, get_metric,
+    list_metrics, and query_metric when warehouse.path is set). Logs go to stderr; see the README for a
+    desktop client's config."""
+    from bot.answering.answerer import load_answerer
+    from bot.interfaces.mcp_server import create_mcp_server
+    from bot.interfaces.metric_cards import load_catalog
+
+    config = ctx.obj.config
+    answerer = load_answerer(config)  # before serving: a missing index is an error here, not per tool call
+    create_mcp_server(answerer, load_catalog(config, answerer.retriever)).run("stdio")
+
+
 def _register_commands() -> None:
     """Subcommands that live beside the feature they drive (their modules import only click at the top)."""
     from bot.interfaces.slack.commands import feedback, slack_command
