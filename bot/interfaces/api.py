@@ -12,6 +12,7 @@ from bot.config import Auth, Http, Index
 from bot.errors import USER_ERRORS
 from bot.interfaces.http_auth import ApiKeys
 from bot.interfaces.service import Service
+from bot.interfaces.web.page import mount_web
 from ingest.errors import IndexUnreachableError
 
 if TYPE_CHECKING:
@@ -131,6 +132,7 @@ def create_api(
         service.observe_answer(http_request, answer)
         return answer.to_dict(explain=request.explain)
 
+    mount_web(app)  # the page at /, which asks /v1/ask like any client (with the user's key when auth is on)
     return app
 
 
