@@ -310,10 +310,11 @@ def mcp_command(ctx: click.Context) -> None:
 
 def _register_commands() -> None:
     """Subcommands that live beside the feature they drive (their modules import only click at the top)."""
+    from bot.interfaces.gaps import gaps_command
     from bot.interfaces.slack.commands import feedback, slack_command
     from bot.interfaces.value_commands import metrics_command, query_command, value_command
 
-    for command in (slack_command, feedback, value_command, query_command, metrics_command):
+    for command in (slack_command, feedback, value_command, query_command, metrics_command, gaps_command):
         cli.add_command(command)
 
 
