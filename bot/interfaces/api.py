@@ -16,6 +16,7 @@ from bot.interfaces.web.page import mount_web
 from ingest.errors import IndexUnreachableError
 
 if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
     from slack_bolt.async_app import AsyncApp
 
     from bot.answering.answerer import Answerer
@@ -101,11 +102,13 @@ def create_api(
     auth: Auth | None = None,
     keys: ApiKeys | None = None,
     index: Index | None = None,
+    mcp: MCPServer | None = None,
 ) -> FastAPI:
     """The API; with `slack_app`, Slack's events, slash commands and button clicks arrive at /slack/events.
 
     Without `auth` every /v1/ask needs one of `keys` (none given: every request is refused); `index` names
-    the index in error messages (a Chroma server that is down is a 503).
+    the index in error messages (a Chroma server that is down is a 503); with `mcp`, that MCP server answers
+    at /mcp (streamable HTTP) behind the same keys.
     """
     service = Service(answerer, http or Http(), auth or Auth(), keys or ApiKeys(), index)
     app = service.create_app()
@@ -132,6 +135,10 @@ def create_api(
         service.observe_answer(http_request, answer)
         return answer.to_dict(explain=request.explain)
 
+    if mcp is not None:
+        from bot.interfaces.mcp_http import mount_mcp
+
+        mount_mcp(app, mcp, service)
     mount_web(app)  # the page at /, which asks /v1/ask like any client (with the user's key when auth is on)
     return app
 

@@ -252,7 +252,8 @@ def eval_command(
 @click.option("--insecure", is_flag=True, help="Allow a non-loopback host with auth.required: false.")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, insecure: bool) -> None:
-    """Serve the HTTP API: POST /v1/ask, GET /healthz, /readyz, /metrics, docs at /docs.
+    """Serve the HTTP API: POST /v1/ask, GET /healthz, /readyz, /metrics, docs at /docs, the web page at /
+    and the MCP server at /mcp (streamable HTTP).
 
     POST /v1/ask needs an API key from FINBOT_API_KEYS (comma-separated) unless auth.required is false,
     which is allowed only on a loopback host (or with --insecure).
@@ -279,7 +280,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, insecure: bool
     check_exposure(host, config.auth.required, keys, insecure)
     answerer = load_answerer(config)
     slack = slack_app(config, answerer, bot_token, signing_secret) if bot_token else None
-    click.echo(f"finbot: serving {answerer.chunks.count()} chunks on http://{host}:{port} (docs at /docs)", err=True)
+    click.echo(f"finbot: serving {answerer.chunks.count()} chunks on http://{host}:{port} "
+               "(page at /, API docs at /docs, MCP at /mcp)", err=True)
     if slack:
         click.echo(f"finbot: answering Slack at http://{host}:{port}/slack/events", err=True)
     else:
@@ -288,7 +290,12 @@ def serve(ctx: click.Context, host: str | None, port: int | None, insecure: bool
     if not config.auth.required:
         click.echo("finbot: auth.required is false: /v1/ask answers without an API key", err=True)
     use_json_logs()
-    app = create_api(answerer, slack, http=config.http, auth=config.auth, keys=keys, index=config.index)
+    from bot.interfaces.mcp_server import create_mcp_server
+    from bot.interfaces.metric_cards import load_catalog
+
+    mcp = create_mcp_server(answerer, load_catalog(config, answerer.retriever))
+    http = config.http.model_copy(update={"host": host, "port": port})
+    app = create_api(answerer, slack, http=http, auth=config.auth, keys=keys, index=config.index, mcp=mcp)
     uvicorn.run(app, host=host, port=port, log_level="info" if ctx.obj.verbose else "warning", access_log=False,
                 log_config=None)  # uvicorn's own lines go through the JSON formatter too
 

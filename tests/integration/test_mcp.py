@@ -1,4 +1,5 @@
-"""`finbot mcp` as a real subprocess on stdio, driven by the official MCP SDK's own client."""
+"""The MCP server driven by the official SDK's own client: `finbot mcp` as a real subprocess on stdio, and /mcp
+(streamable HTTP) on the API app on a real uvicorn."""
 
 from __future__ import annotations
 
@@ -7,17 +8,27 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import httpx
+import httpx2
 import pytest
 from click.testing import CliRunner
 from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
 
+from bot.answering.answerer import load_answerer
+from bot.config import load_config
+from bot.interfaces.api import create_api
 from bot.interfaces.cli import cli
+from bot.interfaces.http_auth import ApiKeys
+from bot.interfaces.mcp_server import create_mcp_server
+from bot.interfaces.metric_cards import load_catalog
 from tests.conftest import REPO
+from tests.integration.servers import uvicorn_in_thread
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 
@@ -120,3 +131,47 @@ def test_query_metric_when_a_warehouse_is_configured(indexed_config: Path, wareh
         assert unknown.is_error and "'widget velocity' is not a known metric" in unknown.content[0].text  # type: ignore[union-attr]
 
     with_server(indexed_config, session, FINBOT_WAREHOUSE__PATH=str(warehouse))
+
+
+KEY = "mcp-http-test-key-0123456789"
+
+
+@pytest.fixture(scope="module")
+def mcp_url(indexed_config: Path) -> Iterator[str]:
+    """create_api with the MCP server at /mcp, keys on, on a real uvicorn (what `finbot serve` builds)."""
+    config = load_config(indexed_config)
+    answerer = load_answerer(config)
+    server = create_mcp_server(answerer, load_catalog(config, answerer.retriever))
+    with uvicorn_in_thread(create_api(answerer, keys=ApiKeys.of([KEY]), mcp=server)) as base:
+        yield f"{base}/mcp"
+
+
+def test_tools_over_streamable_http_behind_the_api_keys(mcp_url: str, indexed_config: Path) -> None:
+    question = "which column of the payouts report is the arrival date?"
+    expected = CliRunner().invoke(cli, ["--config", str(indexed_config), "ask", "--json", question])
+    assert expected.exit_code == 0, expected.output
+
+    async def run() -> None:
+        async with httpx2.AsyncClient(headers={"X-API-Key": KEY}, timeout=120) as http, \
+                Client(streamable_http_client(mcp_url, http_client=http)) as client:
+            tools = {tool.name for tool in (await client.list_tools()).tools}
+            assert tools == {"search", "ask", "get_metric", "list_metrics"}
+            assert await call(client, "ask", {"question": question}) == json.loads(expected.output)
+            found = await call(client, "search", {"query": "arrival_date", "top_k": 2})
+            assert found["passages"][0]["path"] == "reports/rpt_payout_reconciliation.yaml"
+
+    asyncio.run(run())
+
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}
+    accept = {"Accept": "application/json, text/event-stream"}
+    missing = httpx.post(mcp_url, json=initialize, headers=accept, timeout=30)
+    assert missing.status_code == 401 and "API key is required" in missing.json()["detail"]
+    wrong = httpx.post(mcp_url, json=initialize, headers={**accept, "X-API-Key": "x" * 20}, timeout=30)
+    assert wrong.status_code == 401
+    ok = httpx.post(mcp_url, json=initialize, headers={**accept, "X-API-Key": KEY}, timeout=30)
+    assert ok.status_code == 200 and ok.json()["result"]["serverInfo"]["name"] == "finbot"
+    # Bound to loopback, the SDK refuses another Host header (DNS rebinding).
+    rebound = httpx.post(mcp_url, json=initialize, headers={**accept, "X-API-Key": KEY, "Host": "evil.example"},
+                         timeout=30)
+    assert rebound.status_code in (400, 421), rebound.text
