@@ -103,12 +103,13 @@ def create_api(
     keys: ApiKeys | None = None,
     index: Index | None = None,
     mcp: MCPServer | None = None,
+    source_url_template: str = "",
 ) -> FastAPI:
     """The API; with `slack_app`, Slack's events, slash commands and button clicks arrive at /slack/events.
 
     Without `auth` every /v1/ask needs one of `keys` (none given: every request is refused); `index` names
     the index in error messages (a Chroma server that is down is a 503); with `mcp`, that MCP server answers
-    at /mcp (streamable HTTP) behind the same keys.
+    at /mcp (streamable HTTP) behind the same keys; `source_url_template` links the page's sources.
     """
     service = Service(answerer, http or Http(), auth or Auth(), keys or ApiKeys(), index)
     app = service.create_app()
@@ -139,7 +140,7 @@ def create_api(
         from bot.interfaces.mcp_http import mount_mcp
 
         mount_mcp(app, mcp, service)
-    mount_web(app)  # the page at /, which asks /v1/ask like any client (with the user's key when auth is on)
+    mount_web(app, source_url_template)  # the page at /: it asks /v1/ask like any client, with the user's key
     return app
 
 

@@ -295,7 +295,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, insecure: bool
 
     mcp = create_mcp_server(answerer, load_catalog(config, answerer.retriever))
     http = config.http.model_copy(update={"host": host, "port": port})
-    app = create_api(answerer, slack, http=http, auth=config.auth, keys=keys, index=config.index, mcp=mcp)
+    app = create_api(answerer, slack, http=http, auth=config.auth, keys=keys, index=config.index, mcp=mcp,
+                     source_url_template=config.slack.source_url_template)
     uvicorn.run(app, host=host, port=port, log_level="info" if ctx.obj.verbose else "warning", access_log=False,
                 log_config=None)  # uvicorn's own lines go through the JSON formatter too
 

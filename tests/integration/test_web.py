@@ -22,13 +22,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.model]
 
 CHROMIUM = Path("/usr/bin/chromium")
 KEY = "web-page-test-key-0123456789"
+DOCS = "https://docs.example.invalid/finance/blob/main/"  # never reached: the test's browser answers it
 # Set WEB_SCREENSHOT=docs/web.png to refresh the README's screenshot from this run.
 SCREENSHOT_ENV = "WEB_SCREENSHOT"
 
 if not CHROMIUM.exists():
     pytest.skip("Debian's chromium is not installed: run `make system-deps`", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright  # noqa: E402
 
 
 def serve(config: Path, log: Path, **env: str) -> Iterator[str]:
@@ -66,7 +67,8 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def open_server(indexed_config: Path, warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Auth off (as the shipped config.yaml has it for local use), with the demo warehouse for values."""
     log = tmp_path_factory.mktemp("web-open") / "serve.log"
-    yield from serve(indexed_config, log, FINBOT_AUTH__REQUIRED="false", FINBOT_WAREHOUSE__PATH=str(warehouse))
+    yield from serve(indexed_config, log, FINBOT_AUTH__REQUIRED="false", FINBOT_WAREHOUSE__PATH=str(warehouse),
+                     FINBOT_SLACK__SOURCE_URL_TEMPLATE=DOCS + "{path}#L{start_line}-L{end_line}")
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +134,26 @@ def test_a_question_the_documents_do_not_answer(page: Page, open_server: str) ->
     expect(page.locator("#refusal")).to_be_visible()
     expect(page.locator("#refusal")).to_contain_text("Not in the documents")
     expect(page.locator("#sources-heading")).to_have_text("Closest passages")
+
+
+def test_a_source_links_to_the_document(page: Page, open_server: str) -> None:
+    opened: list[str] = []
+
+    def fulfil(route: Route) -> None:
+        opened.append(route.request.url)
+        route.fulfill(body="<h1>the document</h1>", content_type="text/html")
+
+    page.route(DOCS + "**", fulfil)
+    page.goto(open_server)
+    ask(page, "How is net revenue retention calculated?")
+    link = page.locator("#sources li a.source-path").first
+    href = link.get_attribute("href")
+    assert href is not None and href.startswith(DOCS + "metrics/retention.yaml#L")
+    start, end = href.rsplit("#L", 1)[1].split("-L")
+    expect(link).to_have_text(f"metrics/retention.yaml:{start}-{end}")
+    link.click()
+    expect(page.locator("h1")).to_have_text("the document")
+    assert opened == [href.split("#")[0]]
 
 
 def test_filters_and_a_metric_value_with_its_sql(page: Page, open_server: str, warehouse: Path) -> None:

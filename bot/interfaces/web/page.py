@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -14,11 +15,19 @@ CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-ur
 HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
 
-def mount_web(app: FastAPI) -> None:
-    """The page at / and its files at /static/ (left out of the OpenAPI schema: they are not the API)."""
+_URL_META = '<meta name="finbot-source-url" content="">'
+
+
+def mount_web(app: FastAPI, source_url_template: str = "") -> None:
+    """The page at / and its files at /static/ (left out of the OpenAPI schema: they are not the API).
+
+    `source_url_template` (slack.source_url_template) reaches the page in a meta tag, so its sources link to
+    the documents the way Slack's do."""
+    page = (STATIC / "index.html").read_text(encoding="utf-8")
+    page = page.replace(_URL_META, _URL_META.replace('content=""', f'content="{html.escape(source_url_template)}"'))
 
     @app.get("/", include_in_schema=False)
-    def index() -> FileResponse:
-        return FileResponse(STATIC / "index.html", media_type="text/html", headers=HEADERS)
+    def index() -> HTMLResponse:
+        return HTMLResponse(page, headers=HEADERS)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

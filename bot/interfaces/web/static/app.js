@@ -25,6 +25,18 @@ function lines(source) {
   return "";
 }
 
+// slack.source_url_template, filled like Slack's links: no line fragment for a PDF page or a source without lines.
+function sourceUrl(source) {
+  const meta = document.querySelector('meta[name="finbot-source-url"]');
+  let template = meta ? meta.content : "";
+  if (!/^https?:\/\//.test(template)) return null;
+  if (!source.start_line || !source.end_line || source.page) template = template.split("#")[0];
+  return template
+    .replaceAll("{path}", encodeURI(source.path))
+    .replaceAll("{start_line}", String(source.start_line))
+    .replaceAll("{end_line}", String(source.end_line));
+}
+
 // The answer text with each [n] a link to its source.
 function renderAnswer(text, count) {
   const box = $("answer");
@@ -49,7 +61,16 @@ function renderSources(sources) {
     const item = el("li");
     item.id = `source-${source.n}`;
     item.value = source.n;
-    item.append(el("span", "source-path", `${source.path}${lines(source)}`));
+    const label = `${source.path}${lines(source)}`;
+    const url = sourceUrl(source);
+    if (url) {
+      const link = el("a", "source-path", label);
+      link.href = url;
+      link.rel = "noopener noreferrer";
+      item.append(link);
+    } else {
+      item.append(el("span", "source-path", label));
+    }
     if (source.section) item.append(" ", el("span", "source-section", `§ ${source.section}`));
     item.append(" ", el("span", "source-score", `score ${source.score.toFixed(2)}`));
     if (source.snippet) item.append(el("p", "snippet", source.snippet));
