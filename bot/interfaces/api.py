@@ -12,9 +12,11 @@ from bot.config import Auth, Http, Index
 from bot.errors import USER_ERRORS
 from bot.interfaces.http_auth import ApiKeys
 from bot.interfaces.service import Service
+from bot.interfaces.web.page import mount_web
 from ingest.errors import IndexUnreachableError
 
 if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
     from slack_bolt.async_app import AsyncApp
 
     from bot.answering.answerer import Answerer
@@ -100,11 +102,14 @@ def create_api(
     auth: Auth | None = None,
     keys: ApiKeys | None = None,
     index: Index | None = None,
+    mcp: MCPServer | None = None,
+    source_url_template: str = "",
 ) -> FastAPI:
     """The API; with `slack_app`, Slack's events, slash commands and button clicks arrive at /slack/events.
 
     Without `auth` every /v1/ask needs one of `keys` (none given: every request is refused); `index` names
-    the index in error messages (a Chroma server that is down is a 503).
+    the index in error messages (a Chroma server that is down is a 503); with `mcp`, that MCP server answers
+    at /mcp (streamable HTTP) behind the same keys; `source_url_template` links the page's sources.
     """
     service = Service(answerer, http or Http(), auth or Auth(), keys or ApiKeys(), index)
     app = service.create_app()
@@ -131,6 +136,11 @@ def create_api(
         service.observe_answer(http_request, answer)
         return answer.to_dict(explain=request.explain)
 
+    if mcp is not None:
+        from bot.interfaces.mcp_http import mount_mcp
+
+        mount_mcp(app, mcp, service)
+    mount_web(app, source_url_template)  # the page at /: it asks /v1/ask like any client, with the user's key
     return app
 
 

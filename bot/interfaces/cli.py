@@ -270,7 +270,8 @@ def eval_command(
 @click.option("--insecure", is_flag=True, help="Allow a non-loopback host with auth.required: false.")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, insecure: bool) -> None:
-    """Serve the HTTP API: POST /v1/ask, GET /healthz, /readyz, /metrics, docs at /docs.
+    """Serve the HTTP API: POST /v1/ask, GET /healthz, /readyz, /metrics, docs at /docs, the web page at /
+    and the MCP server at /mcp (streamable HTTP).
 
     POST /v1/ask needs an API key from FINBOT_API_KEYS (comma-separated) unless auth.required is false,
     which is allowed only on a loopback host (or with --insecure).
@@ -297,7 +298,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, insecure: bool
     check_exposure(host, config.auth.required, keys, insecure)
     answerer = load_answerer(config)
     slack = slack_app(config, answerer, bot_token, signing_secret) if bot_token else None
-    click.echo(f"finbot: serving {answerer.chunks.count()} chunks on http://{host}:{port} (docs at /docs)", err=True)
+    click.echo(f"finbot: serving {answerer.chunks.count()} chunks on http://{host}:{port} "
+               "(page at /, API docs at /docs, MCP at /mcp)", err=True)
     if slack:
         click.echo(f"finbot: answering Slack at http://{host}:{port}/slack/events", err=True)
     else:
@@ -306,17 +308,39 @@ def serve(ctx: click.Context, host: str | None, port: int | None, insecure: bool
     if not config.auth.required:
         click.echo("finbot: auth.required is false: /v1/ask answers without an API key", err=True)
     use_json_logs()
-    app = create_api(answerer, slack, http=config.http, auth=config.auth, keys=keys, index=config.index)
+    from bot.interfaces.mcp_server import create_mcp_server
+    from bot.interfaces.metric_cards import load_catalog
+
+    mcp = create_mcp_server(answerer, load_catalog(config, answerer.retriever))
+    http = config.http.model_copy(update={"host": host, "port": port})
+    app = create_api(answerer, slack, http=http, auth=config.auth, keys=keys, index=config.index, mcp=mcp,
+                     source_url_template=config.slack.source_url_template)
     uvicorn.run(app, host=host, port=port, log_level="info" if ctx.obj.verbose else "warning", access_log=False,
                 log_config=None)  # uvicorn's own lines go through the JSON formatter too
 
 
+@cli.command("mcp")
+@click.pass_context
+def mcp_command(ctx: click.Context) -> None:
+    """Serve finbot to agents and IDE assistants over MCP on stdin/stdout (tools: search, ask, get_metric,
+    list_metrics, and query_metric when warehouse.path is set). Logs go to stderr; see the README for a
+    desktop client's config."""
+    from bot.answering.answerer import load_answerer
+    from bot.interfaces.mcp_server import create_mcp_server
+    from bot.interfaces.metric_cards import load_catalog
+
+    config = ctx.obj.config
+    answerer = load_answerer(config)  # before serving: a missing index is an error here, not per tool call
+    create_mcp_server(answerer, load_catalog(config, answerer.retriever)).run("stdio")
+
+
 def _register_commands() -> None:
     """Subcommands that live beside the feature they drive (their modules import only click at the top)."""
+    from bot.interfaces.gaps import gaps_command
     from bot.interfaces.slack.commands import feedback, slack_command
     from bot.interfaces.value_commands import metrics_command, query_command, value_command
 
-    for command in (slack_command, feedback, value_command, query_command, metrics_command):
+    for command in (slack_command, feedback, value_command, query_command, metrics_command, gaps_command):
         cli.add_command(command)
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -61,6 +61,8 @@ class Service:
         server = index.server() if index is not None else None
         self.index_identity = index.identity() if index is not None else None
         self.index_location = f"the Chroma server at {server.url}" if server else "the embedded index"
+        # Entered when the app starts and left when it stops (the MCP session manager's task group).
+        self.background: list[Callable[[], AbstractAsyncContextManager[None]]] = []
 
     @property
     def guard(self) -> DependsParam:
@@ -91,7 +93,10 @@ class Service:
     def create_app(self) -> FastAPI:
         @asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-            yield
+            async with AsyncExitStack() as stack:
+                for enter in self.background:
+                    await stack.enter_async_context(enter())
+                yield
             self.slots.close()
 
         app = FastAPI(

@@ -110,6 +110,9 @@ def test_finbot_serve_starts_a_working_server(indexed_config: Path) -> None:
         answer = httpx.post(ask, json={"question": "What is ARR?"}, headers=bearer, timeout=60)
         assert answer.status_code == 200 and answer.json()["sources"]
         assert httpx.post(ask, json={"question": "What is ARR?"}, timeout=60).status_code == 401
+        # serve also mounts the MCP server (behind the same keys) and the web page
+        assert httpx.post(f"http://127.0.0.1:{port}/mcp", json={}, timeout=10).status_code == 401
+        assert "<title>finbot" in httpx.get(f"http://127.0.0.1:{port}/", timeout=10).text
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -76,6 +76,19 @@ class FeedbackRecord:
     answered_at: str | None
 
 
+@dataclass(frozen=True)
+class GapQuestion:
+    """A stored answer the documents may not cover: it abstained, or someone gave it a thumbs-down."""
+
+    answer_id: str
+    asked: str
+    abstained: bool
+    down_votes: int
+    sources: list[dict[str, Any]]
+    user: str | None
+    answered_at: str
+
+
 class FeedbackStore:
     """Opens (and creates) the SQLite file; one short connection per call, so threads may share the store."""
 
@@ -148,6 +161,22 @@ class FeedbackStore:
                 sources=json.loads(row["sources"] or "[]"), user=row["user"], channel=row["channel"],
                 vote=row["vote"], comment=row["comment"], voted_at=row["voted_at"], answered_at=row["answered_at"],
             )
+            for row in rows
+        ]
+
+    def gap_questions(self, since: str | None = None) -> list[GapQuestion]:
+        """Answers that abstained or got a thumbs-down, answered at or after `since` (ISO, UTC), oldest first."""
+        with self._connect() as db:
+            rows = db.execute(
+                """SELECT a.id, a.asked, a.abstained, a.sources, a.user, a.answered_at,
+                          (SELECT count(*) FROM votes v WHERE v.answer_id = a.id AND v.vote = 'down') AS down_votes
+                   FROM answers a WHERE a.answered_at >= ? AND (a.abstained OR down_votes > 0)
+                   ORDER BY a.answered_at, a.rowid""",
+                (since or "",),
+            ).fetchall()
+        return [
+            GapQuestion(row["id"], row["asked"], bool(row["abstained"]), row["down_votes"],
+                        json.loads(row["sources"] or "[]"), row["user"], row["answered_at"])
             for row in rows
         ]
 

@@ -1,0 +1,96 @@
+"""`finbot gaps`: refused and voted-down questions of a real feedback store, grouped by the real embedding model."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.answering.answer import Answer, Source
+from bot.interfaces.cli import cli
+from bot.interfaces.slack.feedback import FeedbackStore
+from tests.conftest import CORPUS, write_config
+
+pytestmark = pytest.mark.model
+
+PAYMENTS = ("policies/invoicing_and_payment_terms.md", "Invoicing and Payment Terms Policy > Policy > Payment methods")
+# (topic, user, question, abstained, closest source or None)
+SEEDED = [
+    ("crypto", "U1", "Do we accept bitcoin from customers?", True, PAYMENTS),
+    ("crypto", "U2", "Can a customer pay us in cryptocurrency?", True, PAYMENTS),
+    ("crypto", "U3", "Is paying an invoice with crypto allowed?", True, None),
+    ("leave", "U4", "How many weeks of parental leave do employees get?", True, None),
+    ("leave", "U5", "What is our parental leave policy for new parents?", True, None),
+    ("leave", "U5", "how many weeks of parental leave?", True, None),
+    ("parking", "U6", "Is office parking reimbursed?", True, ("policies/travel_and_expense_policy.pdf", None)),
+    ("parking", "U6", "Can I expense parking at the office?", True, ("policies/travel_and_expense_policy.pdf", None)),
+]
+
+
+def answer(n: int, question: str, abstained: bool, source: tuple[str, str | None] | None) -> Answer:
+    sources = [Source(1, source[0], source[1], 3, 9, 0.4, "…", "…")] if source else []
+    return Answer(f"a{n:03d}", question, "The documents don't cover this." if abstained else "X [1]", abstained,
+                  sources, 0.1 if abstained else 0.9)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    db = tmp_path / "feedback.sqlite3"
+    store = FeedbackStore(db)
+    for n, (_, user, question, abstained, source) in enumerate(SEEDED):
+        store.save_answer(answer(n, question, abstained, source), asked=question, user=user, channel="C1",
+                          thread_ts=None)
+    # answered and liked, and answered with no vote: not gaps
+    ok = answer(100, "How is ARR calculated?", False, ("metrics/mrr.yaml", "metrics.arr"))
+    store.save_answer(ok, asked=ok.question, user="U7", channel="C1", thread_ts=None)
+    store.save_vote(ok.id, "U7", "C1", "up")
+    plain = answer(101, "What is DSO?", False, ("metrics/receivables.yaml", "metrics.dso"))
+    store.save_answer(plain, asked=plain.question, user="U7", channel="C1", thread_ts=None)
+    # answered but voted down: a gap of its own
+    wrong = answer(102, "Which GL account holds the Northbank operating cash?", False, ("chart.csv", None))
+    store.save_answer(wrong, asked=wrong.question, user="U8", channel="C1", thread_ts=None)
+    store.save_vote(wrong.id, "U8", "C1", "down")
+    # refused two months ago: outside --since 30d
+    old = answer(103, "Do we accept bitcoin from suppliers?", True, None)
+    store.save_answer(old, asked=old.question, user="U9", channel="C1", thread_ts=None)
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE answers SET answered_at = '2000-01-01T00:00:00+00:00' WHERE id = ?", (old.id,))
+    return write_config(tmp_path, CORPUS, slack={"feedback_db": str(db)})
+
+
+def test_gaps_group_as_seeded(config: Path) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(config), "gaps", "--since", "30d", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    topics = json.loads(result.output)["topics"]
+    seeded: dict[str, set[str]] = {}
+    for topic, _, question, _, _ in SEEDED:
+        seeded.setdefault(topic, set()).add(question)
+    found = [set(t["examples"]) for t in topics]
+    assert sorted(map(sorted, found)) == sorted(
+        [sorted(q) for q in seeded.values()] + [["Which GL account holds the Northbank operating cash?"]]
+    )
+    # ranked by people: crypto (3 people), leave (2), then parking and the voted-down one (1 each, 2 questions first)
+    assert [t["people"] for t in topics] == [3, 2, 1, 1]
+    assert topics[0]["examples"][0] in seeded["crypto"] and topics[1]["examples"][0] in seeded["leave"]
+    assert topics[2]["questions"] == 2 and topics[2]["refused"] == 2
+    crypto = topics[0]
+    assert crypto["closest"] == [{"path": PAYMENTS[0], "section": PAYMENTS[1], "count": 2}]
+    assert crypto["suggestion"].startswith(f"{PAYMENTS[0]} § {PAYMENTS[1]}")
+    assert topics[1]["closest"] == [] and topics[1]["suggestion"].startswith("No document came close")
+    assert topics[3]["voted_down"] == 1 and topics[3]["refused"] == 0
+
+
+def test_markdown_report(config: Path) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(config), "gaps"])
+    assert result.exit_code == 0, result.output
+    assert "9 questions refused or voted down, in 4 topics, most people first." in result.output
+    assert "## 1. " in result.output and "3 people, 3 questions: 3 refused, 0 voted down." in result.output
+    assert f"Add the answer to: {PAYMENTS[0]} § {PAYMENTS[1]}" in result.output
+
+
+def test_bad_since_says_what_to_write(config: Path) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(config), "gaps", "--since", "a month"])
+    assert result.exit_code == 1 and "use a number of hours, days or weeks such as 12h, 30d or 2w" in result.output
