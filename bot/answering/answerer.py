@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from bot.answering import compose
@@ -22,6 +24,7 @@ from ingest import store
 from ingest.keyword_index import KeywordIndex
 
 if TYPE_CHECKING:
+    from bot.answering.written import Writing
     from bot.config import Config
     from bot.values.answer import ValueAnswer, ValueService
 
@@ -47,13 +50,14 @@ class Answerer:
 
     def __init__(
         self, retriever: HybridRetriever, chunks: store.ChunkIndex, top_k: int, min_confidence: float,
-        values: ValueService | None = None,
+        values: ValueService | None = None, writing: Writing | None = None,
     ) -> None:
         self.retriever = retriever
         self.chunks = chunks
         self.top_k = top_k
         self.min_confidence = min_confidence
         self.values = values
+        self.writing = writing  # answer.mode: llm (bot/answering/written.py); None quotes
         self._leads: LeadFinder | None = None
 
     def ask(
@@ -76,6 +80,8 @@ class Answerer:
             answered.append(self.answer_part(part, k, filters, leads, quoted))
             quoted |= {span_key(s.span) for s in answered[-1].lead}
         answer = self.compose(question, answered, keyword, k)
+        if self.writing is not None:
+            answer = self.writing.rewrite(answer)
         logger.info(
             "answer %s in %.0f ms, %d part(s), confidence %.2f, abstained=%s, top=%s",
             answer.id, (time.perf_counter() - started) * 1000, len(parts), answer.confidence, answer.abstained,
@@ -187,7 +193,18 @@ def load_answerer(config: Config) -> Answerer:
         index = load_vector_index(chunks, embed_model)
     folder = keyword_index.keyword_dir(config.index.path, config.index.collection)
     retriever = HybridRetriever(chunks, index, folder, retrieval.mode, retrieval.glossary, retrieval.fusion)
-    return Answerer(retriever, chunks, retrieval.top_k, retrieval.min_confidence, load_values(config))
+    writing = load_writing(config, os.environ) if config.answer.mode == "llm" else None
+    return Answerer(retriever, chunks, retrieval.top_k, retrieval.min_confidence, load_values(config), writing)
+
+
+def load_writing(config: Config, environ: Mapping[str, str]) -> Writing:
+    """LLM answer mode's writer, its key from `environ` (ConfigError when the llm section can't be used)."""
+    from bot.answering.llm_writer import load_writer
+    from bot.answering.written import Writing
+
+    writer = load_writer(config.llm, environ)
+    logger.info("answers are written by the %s model %s, checked against their sources", writer.provider, writer.model)
+    return Writing(writer, config.llm.min_overlap)
 
 
 def load_values(config: Config) -> ValueService | None:

@@ -77,6 +77,7 @@ class SourceOut(BaseModel):
     snippet: str
     page: int | None = None
     explain: ExplainOut | None = None
+    cited: bool = Field(True, description="Whether the answer text cites this source ([n]).")
 
 
 class AskResponse(BaseModel):
@@ -90,6 +91,10 @@ class AskResponse(BaseModel):
     parts: list[str] | None = Field(
         default=None, description="With explain: the asks found in the question, each answered on its own."
     )
+    mode: Literal["extractive", "llm", "llm-fallback"] = Field(
+        "extractive", description="Who wrote the text: quotes, the model (checked), or quotes as the model's fallback."
+    )
+    removed_sentences: int = Field(0, description="The model's sentences removed as unsupported by their sources.")
 
 
 def create_api(
