@@ -61,10 +61,12 @@ class Answerer:
         self._leads: LeadFinder | None = None
 
     def ask(
-        self, question: str, top_k: int | None = None, *, doc_type: str | None = None, path_prefix: str | None = None
+        self, question: str, top_k: int | None = None, *, doc_type: str | None = None, path_prefix: str | None = None,
+        write: bool = True,
     ) -> Answer:
         """Answer from the best-matching passages; doc_type (metric, report, policy, other) and path_prefix
-        restrict which documents may be cited. Each ask of the question is retrieved and answered on its own."""
+        restrict which documents may be cited. Each ask of the question is retrieved and answered on its own.
+        In LLM mode the model rewrites it unless `write` is False (a stream drafts it separately)."""
         question = clean_question(question)
         filters = Filters(check_doc_type(doc_type), path_prefix or None)
         if self.values is not None and (value := self.values.answer(question)) is not None:
@@ -80,7 +82,7 @@ class Answerer:
             answered.append(self.answer_part(part, k, filters, leads, quoted))
             quoted |= {span_key(s.span) for s in answered[-1].lead}
         answer = self.compose(question, answered, keyword, k)
-        if self.writing is not None:
+        if self.writing is not None and write:
             answer = self.writing.rewrite(answer)
         logger.info(
             "answer %s in %.0f ms, %d part(s), confidence %.2f, abstained=%s, top=%s",

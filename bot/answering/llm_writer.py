@@ -8,8 +8,9 @@ the answerer turns into the extractive answer.
 
 from __future__ import annotations
 
+import gc
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from bot.answering.prompt import Prompt, build_prompt
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from bot.config import Llm
 
 Chat = Callable[[Prompt], str]  # the system + user message in, the model's reply text out
+StreamChat = Callable[[Prompt], Iterator[str]]  # the same, the reply's text as it is produced
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +39,12 @@ class LlmError(FinbotError):
 class LlmWriter:
     """Asks the configured model for an answer to a question from numbered sources."""
 
-    def __init__(self, chat: Chat, provider: str, model: str, errors: tuple[type[BaseException], ...]) -> None:
+    def __init__(
+        self, chat: Chat, provider: str, model: str, errors: tuple[type[BaseException], ...],
+        stream_chat: StreamChat | None = None,
+    ) -> None:
         self.chat = chat
+        self.stream_chat = stream_chat
         self.provider = provider
         self.model = model
         self._errors = errors
@@ -53,19 +59,47 @@ class LlmWriter:
             raise LlmError(f"{self.provider} model {self.model!r} replied with nothing")
         return text
 
+    def stream(
+        self, question: str, sources: Sequence[Source], asks: Sequence[str] = ()
+    ) -> Generator[str, None, None]:
+        """The model's reply as it is produced (raises LlmError, also part way through)."""
+        prompt = build_prompt(question, sources, asks)
+        if self.stream_chat is None:
+            yield self.write(question, sources, asks)
+            return
+        try:
+            yield from self.stream_chat(prompt)
+        except self._errors as exc:
+            raise LlmError(f"{self.provider} model {self.model!r} failed: {type(exc).__name__}: {exc}") from exc
 
-def llama_index_chat(llm: LLM) -> Chat:
-    """A llama-index LLM as a Chat."""
+
+def llama_index_chat(llm: LLM) -> tuple[Chat, StreamChat]:
+    """A llama-index LLM as a Chat and a StreamChat."""
     from llama_index.core.llms import ChatMessage, MessageRole
 
-    def chat(prompt: Prompt) -> str:
-        reply = llm.chat([
+    def messages(prompt: Prompt) -> list[ChatMessage]:
+        return [
             ChatMessage(role=MessageRole.SYSTEM, content=prompt.system),
             ChatMessage(role=MessageRole.USER, content=prompt.user),
-        ])
-        return reply.message.content or ""
+        ]
 
-    return chat
+    def chat(prompt: Prompt) -> str:
+        return llm.chat(messages(prompt)).message.content or ""
+
+    def stream_chat(prompt: Prompt) -> Iterator[str]:
+        finished = False
+        try:
+            for part in llm.stream_chat(messages(prompt)):
+                if part.delta:
+                    yield part.delta
+            finished = True
+        finally:
+            if not finished:
+                # Stopped early (the reader left): llama-index's stream wrappers sit in a reference cycle, so
+                # only a collection closes the HTTP response now, which is what ends the generation.
+                gc.collect()
+
+    return chat, stream_chat
 
 
 def load_writer(settings: Llm, environ: Mapping[str, str]) -> LlmWriter:
@@ -93,7 +127,8 @@ def _openai(settings: Llm, key: str) -> LlmWriter:
         is_chat_model=True, context_window=settings.context_window, max_tokens=settings.max_tokens,
         temperature=settings.temperature, timeout=settings.timeout, max_retries=0,
     )
-    return LlmWriter(llama_index_chat(llm), "openai", settings.model, (openai.APIError,))
+    chat, stream_chat = llama_index_chat(llm)
+    return LlmWriter(chat, "openai", settings.model, (openai.APIError,), stream_chat)
 
 
 def _anthropic(settings: Llm, key: str) -> LlmWriter:
@@ -115,7 +150,14 @@ def _anthropic(settings: Llm, key: str) -> LlmWriter:
         )
         return "".join(block.text for block in reply.content if block.type == "text")
 
-    return LlmWriter(chat, "anthropic", settings.model, (anthropic.APIError,))
+    def stream_chat(prompt: Prompt) -> Iterator[str]:
+        with client.messages.stream(
+            model=settings.model, max_tokens=settings.max_tokens, system=prompt.system,
+            messages=[{"role": "user", "content": prompt.user}],
+        ) as stream:
+            yield from stream.text_stream
+
+    return LlmWriter(chat, "anthropic", settings.model, (anthropic.APIError,), stream_chat)
 
 
 def _ollama(settings: Llm) -> LlmWriter:
@@ -129,6 +171,6 @@ def _ollama(settings: Llm) -> LlmWriter:
         request_timeout=settings.timeout, temperature=settings.temperature,
         additional_kwargs={"num_predict": settings.max_tokens},
     )
-    return LlmWriter(
-        llama_index_chat(llm), "ollama", settings.model, (ollama.ResponseError, httpx.HTTPError, ConnectionError)
-    )
+    chat, stream_chat = llama_index_chat(llm)
+    errors = (ollama.ResponseError, httpx.HTTPError, ConnectionError)
+    return LlmWriter(chat, "ollama", settings.model, errors, stream_chat)

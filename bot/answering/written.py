@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Generator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -34,14 +35,24 @@ class Writing:
     def rewrite(self, answer: Answer) -> Answer:
         """The model's checked answer in place of the extractive one, or the extractive one saying why not.
         An abstention, a metric value and an answer without sources are left as they are."""
-        if answer.abstained or not answer.sources or answer.value is not None:
+        if not wanted(answer):
             return answer
         started = time.perf_counter()
         try:
             reply = self.writer.write(answer.question, answer.sources, answer.parts)
         except LlmError as exc:
-            return fallback(answer, "the model could not be reached or did not answer in time", str(exc))
-        ms = (time.perf_counter() - started) * 1000
+            return failed(answer, exc)
+        return self.finish(answer, reply, (time.perf_counter() - started) * 1000)
+
+    def draft(self, answer: Answer) -> Generator[str, None, None]:
+        """The model's reply to `answer`'s question as it is produced (LlmError when it fails); `finish`
+        then checks it. Only for an answer that is `wanted`."""
+        return self.writer.stream(answer.question, answer.sources, answer.parts)
+
+    def finish(self, answer: Answer, reply: str, ms: float = 0.0) -> Answer:
+        """The checked reply in place of the extractive answer, or the extractive answer saying why not."""
+        if not reply.strip():
+            return failed(answer, LlmError(f"{self.writer.provider} model replied with nothing"))
         if is_abstention(reply):
             logger.info("answer %s: the %s model found no answer in the sources (%.0f ms)", answer.id,
                         self.writer.provider, ms)
@@ -56,6 +67,16 @@ class Writing:
         logger.info("answer %s written by %s in %.0f ms: %d sentence(s) kept, %d removed", answer.id,
                     self.writer.provider, ms, len(checked.claims) - len(removed), len(removed))
         return replace(answer, text=checked.text, lead=checked.text, mode=LLM, removed_sentences=len(removed))
+
+
+def wanted(answer: Answer) -> bool:
+    """Whether the model is asked to write this answer: not for an abstention (it stays one), a metric value
+    or an answer without sources."""
+    return not answer.abstained and bool(answer.sources) and answer.value is None
+
+
+def failed(answer: Answer, exc: LlmError) -> Answer:
+    return fallback(answer, "the model could not be reached or did not answer in time", str(exc))
 
 
 def fallback(answer: Answer, why: str, detail: str, removed: int = 0) -> Answer:

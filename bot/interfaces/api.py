@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.answering.answerer import MAX_QUESTION_CHARS
 from bot.config import Auth, Http, Index
 from bot.errors import USER_ERRORS
+from bot.interfaces.ask_stream import events
 from bot.interfaces.http_auth import ApiKeys
 from bot.interfaces.service import Service
 from ingest.errors import IndexUnreachableError
@@ -135,6 +138,29 @@ def create_api(
             raise HTTPException(status_code=400, detail=str(exc)) from None
         service.observe_answer(http_request, answer)
         return answer.to_dict(explain=request.explain)
+
+    @app.post(
+        "/v1/ask/stream", response_class=StreamingResponse, responses=service.ask_responses,
+        dependencies=[service.guard],
+    )
+    async def ask_stream(request: AskRequest, http_request: Request) -> StreamingResponse:
+        """Answer as Server-Sent Events: `sources`, then `delta`s of the model's draft (LLM mode), then `answer`."""
+        try:
+            answer = await service.slots.run(
+                lambda: answerer.ask(
+                    request.question, request.top_k, doc_type=request.doc_type, path_prefix=request.path_prefix,
+                    write=False,
+                )
+            )
+        except IndexUnreachableError:
+            raise
+        except USER_ERRORS as exc:
+            raise HTTPException(status_code=400, detail=str(exc)) from None
+        observe = partial(service.observe_answer, http_request)
+        return StreamingResponse(
+            events(answer, answerer, http_request, observe), media_type="text/event-stream",
+            headers={"Cache-Control": "no-store"},
+        )
 
     return app
 

@@ -8,6 +8,7 @@ instructions reach it); `status` makes it fail with that HTTP status; `delay` ma
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +27,8 @@ class FakeLlm:
     delay: float = 0.0
     requests: list[dict[str, Any]] = field(default_factory=list)  # {"path", "headers", "body"}
     url: str = ""
+    stream_gap: float = 0.0  # seconds between streamed events
+    stream_cut: bool = False  # a client closed the connection while a reply was streaming
 
     def text_for(self, body: dict[str, Any]) -> str:
         return self.reply(body) if callable(self.reply) else self.reply
@@ -41,6 +44,8 @@ def _handler(fake: FakeLlm) -> type[BaseHTTPRequestHandler]:
             if fake.status != 200:
                 return self._send(fake.status, {"error": {"message": "scripted failure", "type": "server_error"}})
             text = fake.text_for(body)
+            if body.get("stream"):
+                return self._stream(text, body)
             if self.path.endswith("/chat/completions"):
                 return self._send(200, {
                     "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": body.get("model"),
@@ -55,6 +60,45 @@ def _handler(fake: FakeLlm) -> type[BaseHTTPRequestHandler]:
                     "usage": {"input_tokens": 10, "output_tokens": 10},
                 })
             return self._send(404, {"error": {"message": f"no route {self.path}"}})
+
+        def _stream(self, text: str, body: dict[str, Any]) -> None:
+            """The reply as Server-Sent Events, a few words per event, in the wire format of the path."""
+            words = re.findall(r"\S+\s*", text)
+            pieces = ["".join(words[i:i + 3]) for i in range(0, len(words), 3)]
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream")
+            self.end_headers()
+            if self.path.endswith("/chat/completions"):
+                def chunk(delta: dict[str, str], finish: str | None = None) -> str:
+                    return "data: " + json.dumps({
+                        "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0, "model": body.get("model"),
+                        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                    }) + "\n\n"
+
+                frames = [chunk({"role": "assistant", "content": ""})]
+                frames += [chunk({"content": piece}) for piece in pieces]
+                frames += [chunk({}, "stop"), "data: [DONE]\n\n"]
+            else:
+                def sse(name: str, data: dict[str, Any]) -> str:
+                    return f"event: {name}\ndata: {json.dumps({'type': name, **data})}\n\n"
+
+                frames = [sse("message_start", {"message": {
+                    "id": "msg_1", "type": "message", "role": "assistant", "model": body.get("model"), "content": [],
+                    "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 10, "output_tokens": 0}}}),
+                    sse("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}})]
+                frames += [sse("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": piece}})
+                           for piece in pieces]
+                frames += [sse("content_block_stop", {"index": 0}),
+                           sse("message_delta", {"delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                                                 "usage": {"output_tokens": 10}}),
+                           sse("message_stop", {})]
+            try:
+                for frame in frames:
+                    self.wfile.write(frame.encode())
+                    self.wfile.flush()
+                    time.sleep(fake.stream_gap)
+            except (BrokenPipeError, ConnectionResetError):
+                fake.stream_cut = True  # the client went away mid-stream
 
         def _send(self, status: int, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()

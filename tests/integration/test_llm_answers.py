@@ -1,23 +1,31 @@
-"""LLM answer mode end to end: `finbot ask --json` with the real model and Chroma, the writer talking over real
-HTTP to a local server that speaks OpenAI's (or Anthropic's) wire format and plays scripted replies."""
+"""LLM answer mode end to end: `finbot ask --json` and POST /v1/ask/stream on a real uvicorn, with the real
+model and Chroma, the writer talking over real HTTP to a local server that speaks OpenAI's (or Anthropic's)
+wire format and plays scripted replies."""
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 from click.testing import CliRunner
 
+from bot.answering.answerer import load_answerer
 from bot.answering.prompt import ABSTAIN, SOURCES_BEGIN, SOURCES_END
+from bot.config import load_config
+from bot.interfaces.api import create_api
 from bot.interfaces.cli import cli
+from bot.interfaces.http_auth import ApiKeys
 from tests.conftest import write_config, write_file
 from tests.integration.llm_server import FakeLlm, fake_llm
-from tests.integration.servers import free_port
+from tests.integration.servers import free_port, uvicorn_in_thread
 
 pytestmark = [pytest.mark.model, pytest.mark.integration]
 
@@ -57,6 +65,7 @@ VARIANTS = {  # where the injection sits -> a question that retrieves it
     "csv cell": ("what is the monthly limit of a standard card tier?", "reference/card_limits.csv"),
 }
 LATE = "how late can i still submit an expense claim?"
+KEY = "test-key-0123456789abcdef"
 VENDOR = "who approves a new vendor?"
 
 
@@ -246,3 +255,67 @@ def test_an_anthropic_provider_without_a_key_is_a_clear_error(index_dir: Path, t
     result = CliRunner().invoke(cli, ["--config", str(config), "ask", LATE])
     assert result.exit_code == 1
     assert "ANTHROPIC_API_KEY is not set" in result.output
+
+
+def read_events(response: httpx.Response) -> Iterator[tuple[str, dict[str, Any]]]:
+    name = ""
+    for line in response.iter_lines():
+        if line.startswith("event: "):
+            name = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            yield name, json.loads(line.removeprefix("data: "))
+
+
+@contextmanager
+def api(config: Path) -> Iterator[str]:
+    with uvicorn_in_thread(create_api(load_answerer(load_config(config)), keys=ApiKeys.of([KEY]))) as url:
+        yield url
+
+
+def test_a_stream_sends_sources_then_the_draft_then_the_checked_answer(index_dir: Path, tmp_path: Path) -> None:
+    def reply(body: dict[str, Any]) -> str:
+        n = number_of(body, "policies/expenses.md")
+        return f"Claims are due within 30 days of the expense [{n}]. The CFO approves late claims [8]."
+
+    with fake_llm(reply) as fake, api(llm_config(index_dir, tmp_path, api_base=f"{fake.url}/v1")) as url:
+        with httpx.stream("POST", f"{url}/v1/ask/stream", json={"question": LATE}, headers={"X-API-Key": KEY},
+                          timeout=60) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            received = list(read_events(response))
+        assert fake.requests[0]["body"]["stream"] is True
+        n = number_of(fake.requests[0]["body"], "policies/expenses.md")
+    names = [name for name, _ in received]
+    assert names[0] == "sources" and names[-1] == "answer" and set(names[1:-1]) == {"delta"} and len(names) > 3
+    draft = "".join(data["text"] for name, data in received if name == "delta")
+    assert draft == f"Claims are due within 30 days of the expense [{n}]. The CFO approves late claims [8]."
+    final = received[-1][1]
+    assert final["answer"] == f"Claims are due within 30 days of the expense [{n}]."
+    assert (final["mode"], final["removed_sentences"], final["abstained"]) == ("llm", 1, False)
+    assert [s["path"] for s in received[0][1]["sources"]] == [s["path"] for s in final["sources"]]
+
+
+def test_an_extractive_stream_is_sources_then_the_answer(index_dir: Path) -> None:
+    with api(index_dir / "config.yaml") as url:
+        with httpx.stream("POST", f"{url}/v1/ask/stream", json={"question": LATE}, headers={"X-API-Key": KEY},
+                          timeout=60) as response:
+            received = list(read_events(response))
+        plain = httpx.post(f"{url}/v1/ask", json={"question": LATE}, headers={"X-API-Key": KEY}, timeout=60).json()
+    assert [name for name, _ in received] == ["sources", "answer"]
+    assert received[1][1]["answer"] == plain["answer"] and received[1][1]["mode"] == "extractive"
+
+
+def test_a_client_that_disconnects_stops_the_draft(index_dir: Path, tmp_path: Path) -> None:
+    long_reply = " ".join(["Claims are due within 30 days of the expense [1]."] * 40)
+    with fake_llm(long_reply) as fake:
+        fake.stream_gap = 0.1  # about 5 s for the whole reply
+        with api(llm_config(index_dir, tmp_path, api_base=f"{fake.url}/v1", timeout=30)) as url:
+            with httpx.stream("POST", f"{url}/v1/ask/stream", json={"question": LATE}, headers={"X-API-Key": KEY},
+                              timeout=60) as response:
+                for name, _ in read_events(response):
+                    if name == "delta":
+                        break  # leave after the first piece of the draft
+            deadline = time.monotonic() + 10
+            while not fake.stream_cut and time.monotonic() < deadline:
+                time.sleep(0.1)
+    assert fake.stream_cut, "the model kept streaming to a client that had gone"
