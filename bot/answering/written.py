@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -48,6 +48,19 @@ class Writing:
         """The model's reply to `answer`'s question as it is produced (LlmError when it fails); `finish`
         then checks it. Only for an answer that is `wanted`."""
         return self.writer.stream(answer.question, answer.sources, answer.parts)
+
+    def rewrite_live(self, answer: Answer, show: Callable[[str], None]) -> Answer:
+        """`rewrite`, passing each piece of the model's draft to `show` as it is produced."""
+        if not wanted(answer):
+            return answer
+        pieces: list[str] = []
+        try:
+            for piece in self.draft(answer):
+                pieces.append(piece)
+                show(piece)
+        except LlmError as exc:
+            return failed(answer, exc)
+        return self.finish(answer, "".join(pieces))
 
     def finish(self, answer: Answer, reply: str, ms: float = 0.0) -> Answer:
         """The checked reply in place of the extractive answer, or the extractive answer saying why not."""

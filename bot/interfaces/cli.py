@@ -174,10 +174,11 @@ def _open_for_plan(config: Config) -> store.ChunkIndex | None:
     "-p", "--path", "path_prefix", metavar="PREFIX", help="Cite only documents whose path starts with PREFIX."
 )
 @click.option("--explain", is_flag=True, help="Show each source's vector, BM25 and glossary ranks and fused score.")
+@click.option("--stream", is_flag=True, help="LLM mode: print the sources, then the model's draft as it comes.")
 @click.pass_context
 def ask(
     ctx: click.Context, question: str, as_json: bool, top_k: int | None, doc_type: str | None,
-    path_prefix: str | None, explain: bool,
+    path_prefix: str | None, explain: bool, stream: bool,
 ) -> None:
     """Answer QUESTION from the indexed documents, with numbered sources and a confidence.
 
@@ -193,7 +194,13 @@ def ask(
         question = clean_question(question)
     except QuestionError as exc:
         raise click.BadParameter(str(exc), param_hint="QUESTION") from None
-    answer = load_answerer(ctx.obj.config).ask(question, top_k, doc_type=doc_type, path_prefix=path_prefix)
+    answerer = load_answerer(ctx.obj.config)
+    live = stream and not as_json and answerer.writing is not None
+    answer = answerer.ask(question, top_k, doc_type=doc_type, path_prefix=path_prefix, write=not live)
+    if live and answerer.writing is not None:
+        click.echo("Sources:\n" + "\n".join(source.citation() for source in answer.sources) + "\n\nDraft:")
+        answer = answerer.writing.rewrite_live(answer, lambda piece: click.echo(piece, nl=False))
+        click.echo("\n\nChecked answer:")
     if as_json:
         click.echo(json.dumps(answer.to_dict(explain=explain), ensure_ascii=False, indent=2))
         return

@@ -319,3 +319,21 @@ def test_a_client_that_disconnects_stops_the_draft(index_dir: Path, tmp_path: Pa
             while not fake.stream_cut and time.monotonic() < deadline:
                 time.sleep(0.1)
     assert fake.stream_cut, "the model kept streaming to a client that had gone"
+
+
+def test_ask_stream_prints_the_sources_the_draft_then_the_checked_answer(index_dir: Path, tmp_path: Path) -> None:
+    def reply(body: dict[str, Any]) -> str:
+        n = number_of(body, "policies/expenses.md")
+        return f"Claims are due within 30 days of the expense [{n}]. The CFO approves late claims [8]."
+
+    with fake_llm(reply) as fake:
+        config = llm_config(index_dir, tmp_path, api_base=f"{fake.url}/v1")
+        result = CliRunner().invoke(cli, ["--config", str(config), "ask", "--stream", LATE])
+        n = number_of(fake.requests[0]["body"], "policies/expenses.md")
+    assert result.exit_code == 0, result.output
+    assert fake.requests[0]["body"]["stream"] is True
+    sources, rest = result.output.split("\n\nDraft:\n")
+    draft, checked = rest.split("\n\nChecked answer:\n")
+    assert sources.startswith("Sources:\n[1] ")
+    assert draft == f"Claims are due within 30 days of the expense [{n}]. The CFO approves late claims [8]."
+    assert checked.startswith(f"Claims are due within 30 days of the expense [{n}].\n\nConfidence ")
