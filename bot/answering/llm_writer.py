@@ -41,9 +41,10 @@ class LlmWriter:
 
     def __init__(
         self, chat: Chat, provider: str, model: str, errors: tuple[type[BaseException], ...],
-        stream_chat: StreamChat | None = None,
+        stream_chat: StreamChat | None = None, probe_url: str = "",
     ) -> None:
         self.chat = chat
+        self.probe_url = probe_url  # any HTTP reply from here means the provider's server is up
         self.stream_chat = stream_chat
         self.provider = provider
         self.model = model
@@ -58,6 +59,18 @@ class LlmWriter:
         if not text:
             raise LlmError(f"{self.provider} model {self.model!r} replied with nothing")
         return text
+
+    def unreachable(self, timeout: float = 2.0) -> str:
+        """Why the provider's server cannot be reached ("" when it answers HTTP at all, even with a 401)."""
+        import httpx
+
+        if not self.probe_url:
+            return ""
+        try:
+            httpx.get(self.probe_url, timeout=timeout)
+        except httpx.HTTPError as exc:
+            return f"{self.provider} at {self.probe_url} cannot be reached ({type(exc).__name__})"
+        return ""
 
     def stream(
         self, question: str, sources: Sequence[Source], asks: Sequence[str] = ()
@@ -128,7 +141,7 @@ def _openai(settings: Llm, key: str) -> LlmWriter:
         temperature=settings.temperature, timeout=settings.timeout, max_retries=0,
     )
     chat, stream_chat = llama_index_chat(llm)
-    return LlmWriter(chat, "openai", settings.model, (openai.APIError,), stream_chat)
+    return LlmWriter(chat, "openai", settings.model, (openai.APIError,), stream_chat, f"{llm.api_base}/models")
 
 
 def _anthropic(settings: Llm, key: str) -> LlmWriter:
@@ -157,7 +170,8 @@ def _anthropic(settings: Llm, key: str) -> LlmWriter:
         ) as stream:
             yield from stream.text_stream
 
-    return LlmWriter(chat, "anthropic", settings.model, (anthropic.APIError,), stream_chat)
+    probe = f"{str(client.base_url).rstrip('/')}/v1/models"
+    return LlmWriter(chat, "anthropic", settings.model, (anthropic.APIError,), stream_chat, probe)
 
 
 def _ollama(settings: Llm) -> LlmWriter:
@@ -173,4 +187,4 @@ def _ollama(settings: Llm) -> LlmWriter:
     )
     chat, stream_chat = llama_index_chat(llm)
     errors = (ollama.ResponseError, httpx.HTTPError, ConnectionError)
-    return LlmWriter(chat, "ollama", settings.model, errors, stream_chat)
+    return LlmWriter(chat, "ollama", settings.model, errors, stream_chat, f"{llm.base_url}/api/tags")

@@ -337,3 +337,15 @@ def test_ask_stream_prints_the_sources_the_draft_then_the_checked_answer(index_d
     assert sources.startswith("Sources:\n[1] ")
     assert draft == f"Claims are due within 30 days of the expense [{n}]. The CFO approves late claims [8]."
     assert checked.startswith(f"Claims are due within 30 days of the expense [{n}].\n\nConfidence ")
+
+
+def test_readyz_says_whether_the_model_server_answers_and_stays_ready(index_dir: Path, tmp_path: Path) -> None:
+    with fake_llm("") as fake, api(llm_config(index_dir, tmp_path, api_base=f"{fake.url}/v1")) as url:
+        up = httpx.get(f"{url}/readyz", timeout=30)
+    down_config = llm_config(index_dir, tmp_path, api_base=f"http://127.0.0.1:{free_port()}/v1")
+    with api(down_config) as url:
+        down = httpx.get(f"{url}/readyz", timeout=30)
+    assert up.status_code == 200 and up.json()["llm"] == "reachable"
+    assert down.status_code == 200 and down.json()["status"] == "ready"  # answers fall back to quotes
+    assert down.json()["llm"].startswith("openai at http://127.0.0.1:")
+    assert down.json()["llm"].endswith("cannot be reached (ConnectError)")
