@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from bot.answering.prompt import Prompt, build_prompt
+from bot.answering.prompt import Prompt, build_prompt, source_chars
 from bot.errors import ConfigError, FinbotError
 
 if TYPE_CHECKING:
@@ -41,10 +41,11 @@ class LlmWriter:
 
     def __init__(
         self, chat: Chat, provider: str, model: str, errors: tuple[type[BaseException], ...],
-        stream_chat: StreamChat | None = None, probe_url: str = "",
+        stream_chat: StreamChat | None = None, probe_url: str = "", window: tuple[int, int] = (8192, 600),
     ) -> None:
         self.chat = chat
         self.probe_url = probe_url  # any HTTP reply from here means the provider's server is up
+        self.window = window  # (context window, max answer tokens): how much of the sources fits
         self.stream_chat = stream_chat
         self.provider = provider
         self.model = model
@@ -53,12 +54,15 @@ class LlmWriter:
     def write(self, question: str, sources: Sequence[Source], asks: Sequence[str] = ()) -> str:
         """The model's reply (raises LlmError when there is none)."""
         try:
-            text = self.chat(build_prompt(question, sources, asks)).strip()
+            text = self.chat(self.prompt(question, sources, asks)).strip()
         except self._errors as exc:
             raise LlmError(f"{self.provider} model {self.model!r} failed: {type(exc).__name__}: {exc}") from exc
         if not text:
             raise LlmError(f"{self.provider} model {self.model!r} replied with nothing")
         return text
+
+    def prompt(self, question: str, sources: Sequence[Source], asks: Sequence[str] = ()) -> Prompt:
+        return build_prompt(question, sources, asks, source_chars(*self.window, len(sources)))
 
     def unreachable(self, timeout: float = 2.0) -> str:
         """Why the provider's server cannot be reached ("" when it answers HTTP at all, even with a 401)."""
@@ -76,7 +80,7 @@ class LlmWriter:
         self, question: str, sources: Sequence[Source], asks: Sequence[str] = ()
     ) -> Generator[str, None, None]:
         """The model's reply as it is produced (raises LlmError, also part way through)."""
-        prompt = build_prompt(question, sources, asks)
+        prompt = self.prompt(question, sources, asks)
         if self.stream_chat is None:
             yield self.write(question, sources, asks)
             return
@@ -141,7 +145,8 @@ def _openai(settings: Llm, key: str) -> LlmWriter:
         temperature=settings.temperature, timeout=settings.timeout, max_retries=0,
     )
     chat, stream_chat = llama_index_chat(llm)
-    return LlmWriter(chat, "openai", settings.model, (openai.APIError,), stream_chat, f"{llm.api_base}/models")
+    return LlmWriter(chat, "openai", settings.model, (openai.APIError,), stream_chat, f"{llm.api_base}/models",
+                     (settings.context_window, settings.max_tokens))
 
 
 def _anthropic(settings: Llm, key: str) -> LlmWriter:
@@ -171,7 +176,8 @@ def _anthropic(settings: Llm, key: str) -> LlmWriter:
             yield from stream.text_stream
 
     probe = f"{str(client.base_url).rstrip('/')}/v1/models"
-    return LlmWriter(chat, "anthropic", settings.model, (anthropic.APIError,), stream_chat, probe)
+    return LlmWriter(chat, "anthropic", settings.model, (anthropic.APIError,), stream_chat, probe,
+                     (settings.context_window, settings.max_tokens))
 
 
 def _ollama(settings: Llm) -> LlmWriter:
@@ -187,4 +193,5 @@ def _ollama(settings: Llm) -> LlmWriter:
     )
     chat, stream_chat = llama_index_chat(llm)
     errors = (ollama.ResponseError, httpx.HTTPError, ConnectionError)
-    return LlmWriter(chat, "ollama", settings.model, errors, stream_chat, f"{llm.base_url}/api/tags")
+    return LlmWriter(chat, "ollama", settings.model, errors, stream_chat, f"{llm.base_url}/api/tags",
+                     (settings.context_window, settings.max_tokens))

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 EXTRACTIVE, LLM, FALLBACK = "extractive", "llm", "llm-fallback"
+_CITATION = re.compile(r"\[[\d,\s-]*\]")
 _ABSTAIN_WORDS = re.sub(r"\W+", " ", ABSTAIN.lower()).strip()
 
 
@@ -100,8 +101,9 @@ def fallback(answer: Answer, why: str, detail: str, removed: int = 0) -> Answer:
 
 
 def is_abstention(reply: str) -> bool:
-    """The reply is the fixed "the sources do not answer" sentence (give or take case and punctuation)."""
-    return re.sub(r"\W+", " ", reply.lower()).strip() == _ABSTAIN_WORDS
+    """The reply is the fixed "the sources do not answer" sentence (give or take case, punctuation and a
+    citation a model adds out of habit)."""
+    return re.sub(r"\W+", " ", _CITATION.sub(" ", reply.lower())).strip() == _ABSTAIN_WORDS
 
 
 def abstention(answer: Answer) -> str:

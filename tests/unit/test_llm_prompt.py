@@ -34,3 +34,20 @@ def test_a_question_of_several_asks_lists_its_parts() -> None:
     prompt = build_prompt("a? and b?", [source(1, "x")], ["a", "and b"])
     assert "- a\n- and b" in prompt.user
     assert "several parts" not in build_prompt("a?", [source(1, "x")], ["a"]).user
+
+
+def test_sources_are_cut_to_fit_the_models_window() -> None:
+    from bot.answering.prompt import SOURCE_CHARS, source_chars
+
+    assert source_chars(128_000, 600, 5) == SOURCE_CHARS
+    assert source_chars(2048, 300, 5) == (2048 - 300 - 400) * 3 // 5
+    long = source(1, "word " * 2000)
+    block = build_prompt("q?", [long], limit=300).user.split(SOURCES_BEGIN)[1].split(SOURCES_END)[0]
+    assert len(block) < 400 and block.rstrip().endswith("…")
+
+
+def test_the_abstention_reply_is_recognised_with_or_without_a_stray_citation() -> None:
+    from bot.answering.written import is_abstention
+
+    assert is_abstention(ABSTAIN) and is_abstention("the sources do not answer this question [1].")
+    assert not is_abstention(f"{ABSTAIN} But refunds need approval [1].")
