@@ -6,7 +6,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from bot.answering import compose
@@ -14,6 +14,7 @@ from bot.answering.answer import Answer, PartAnswer, Source
 from bot.answering.cards import card_spans, entity_chunks_of
 from bot.answering.confidence import estimate, signals
 from bot.answering.figures import Period, asks_for_an_amount, figure_unanswerable, period_asked
+from bot.answering.followups import Turn, borrowed_words
 from bot.answering.lead import LeadFinder, SpanKey, span_key
 from bot.answering.parts import Part, split_question
 from bot.answering.sources import Numbering, number_sources
@@ -62,11 +63,12 @@ class Answerer:
 
     def ask(
         self, question: str, top_k: int | None = None, *, doc_type: str | None = None, path_prefix: str | None = None,
-        write: bool = True,
+        write: bool = True, conversation: Sequence[Turn] = (),
     ) -> Answer:
         """Answer from the best-matching passages; doc_type (metric, report, policy, other) and path_prefix
         restrict which documents may be cited. Each ask of the question is retrieved and answered on its own.
-        In LLM mode the model rewrites it unless `write` is False (a stream drafts it separately)."""
+        In LLM mode the model rewrites it unless `write` is False (a stream drafts it separately). A question
+        that leans on the `conversation` before it searches with what its latest turn was about."""
         question = clean_question(question)
         filters = Filters(check_doc_type(doc_type), path_prefix or None)
         if self.values is not None and (value := self.values.answer(question)) is not None:
@@ -74,7 +76,10 @@ class Answerer:
         started = time.perf_counter()
         keyword, glossary = self.retriever.current()
         leads = self.lead_finder(keyword)
-        parts = split_question(question, names=lambda text: [h.entity.name for h in glossary.match(text)])
+        names = lambda text: [h.entity.name for h in glossary.match(text)]  # noqa: E731
+        parts = split_question(question, names=names)
+        if borrowed := borrowed_words(question, conversation, names):
+            parts = [Part(p.text, f"{borrowed} {p.query}") for p in parts]
         k = top_k or self.top_k
         answered: list[PartAnswer] = []
         quoted: frozenset[SpanKey] = frozenset()

@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.answering.answerer import MAX_QUESTION_CHARS
+from bot.answering.followups import MAX_TURNS, Turn
 from bot.config import Auth, Http, Index
 from bot.errors import USER_ERRORS
 from bot.interfaces.ask_stream import events
@@ -21,6 +22,13 @@ if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncApp
 
     from bot.answering.answerer import Answerer
+
+
+class TurnIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    question: str = Field(max_length=MAX_QUESTION_CHARS)
+    answer: str = Field("", max_length=20_000)
 
 
 class AskRequest(BaseModel):
@@ -41,6 +49,14 @@ class AskRequest(BaseModel):
         None, max_length=500, description="Cite only documents whose path starts with this.", examples=["policies/"]
     )
     explain: bool = Field(False, description="Add each source's vector, BM25 and glossary ranks (`explain`).")
+    conversation: list[TurnIn] | None = Field(
+        None, max_length=MAX_TURNS,
+        description="Earlier turns, oldest first: a follow-up ('and who owns it?') also searches with what the "
+        "last one was about.",
+    )
+
+    def turns(self) -> list[Turn]:
+        return [Turn(t.question, t.answer) for t in self.conversation or []]
 
     @field_validator("top_k", mode="before")
     @classmethod
@@ -129,7 +145,8 @@ def create_api(
         try:
             answer = await service.slots.run(
                 lambda: answerer.ask(
-                    request.question, request.top_k, doc_type=request.doc_type, path_prefix=request.path_prefix
+                    request.question, request.top_k, doc_type=request.doc_type, path_prefix=request.path_prefix,
+                    conversation=request.turns(),
                 )
             )
         except IndexUnreachableError:
@@ -149,7 +166,7 @@ def create_api(
             answer = await service.slots.run(
                 lambda: answerer.ask(
                     request.question, request.top_k, doc_type=request.doc_type, path_prefix=request.path_prefix,
-                    write=False,
+                    write=False, conversation=request.turns(),
                 )
             )
         except IndexUnreachableError:
