@@ -99,6 +99,43 @@ class Retrieval(Section):
         return data
 
 
+class Answering(Section):
+    # extractive: quotes only (the default). llm: the `llm:` model writes the answer from the numbered sources,
+    # every sentence's [n] is checked against what it cites, and the extractive answer is the fallback.
+    mode: Literal["extractive", "llm"] = "extractive"
+
+
+class Llm(Section):
+    # openai: any OpenAI-compatible server (OpenAI, vLLM, llama.cpp's server, Ollama's /v1); anthropic; ollama.
+    # Keys come from the environment only: OPENAI_API_KEY, ANTHROPIC_API_KEY (never from this file).
+    provider: Literal["openai", "anthropic", "ollama"] = "openai"
+    model: str = ""
+    # openai: must end in /v1 ("" = https://api.openai.com/v1); anthropic: the API root ("" = Anthropic's);
+    # ollama: the server root ("" = http://127.0.0.1:11434).
+    api_base: str = ""
+    context_window: int = Field(8192, ge=512)
+    max_tokens: int = Field(600, ge=16)
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    # Seconds one answer may wait for the model before the extractive answer is given instead.
+    timeout: float = Field(8.0, gt=0)
+    # A kept sentence shares at least this share of its content words with the sources it cites.
+    min_overlap: float = Field(0.6, ge=0.0, le=1.0)
+
+    @field_validator("api_base")
+    @classmethod
+    def http_url(cls, value: str) -> str:
+        value = value.rstrip("/")
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as http://127.0.0.1:8080/v1")
+        return value
+
+    @model_validator(mode="after")
+    def usable(self) -> Llm:
+        if self.provider == "openai" and self.api_base and not self.api_base.endswith("/v1"):
+            raise ValueError(f"api_base {self.api_base!r} must end in /v1 for an OpenAI-compatible server")
+        return self
+
+
 class Slack(Section):
     # Where the Web API client sends calls; point it at a local fake for tests or at a staging proxy.
     api_base_url: str = "https://slack.com/api/"
@@ -179,6 +216,8 @@ class Config(BaseSettings):
     http: Http = Http()
     auth: Auth = Auth()
     retrieval: Retrieval = Retrieval()
+    answer: Answering = Answering()
+    llm: Llm = Llm()
     eval: Eval = Eval()
     slack: Slack = Slack()
     warehouse: Warehouse = Warehouse()

@@ -65,6 +65,10 @@ class Answer:
     parts: list[str] = field(default_factory=list)  # the asks found in the question (one: the question itself)
     # A metric value from the warehouse (bot/values/): metric, period, value, unit, sql, ...; None otherwise.
     value: dict[str, Any] | None = None
+    # Who wrote the text: extractive (quotes), llm (the model, every sentence checked), llm-fallback (the
+    # quotes, because the model's answer could not be used); and how many of the model's sentences were removed.
+    mode: str = "extractive"
+    removed_sentences: int = 0
 
     @classmethod
     def from_dict(cls, question: str, body: dict[str, Any]) -> Answer:
@@ -72,21 +76,28 @@ class Answer:
         sources = []
         for fields in body["sources"]:
             explain = fields.get("explain")
-            sources.append(Source(**{**fields, "text": "", "explain": Explain(**explain) if explain else None}))
+            kept = {k: v for k, v in fields.items() if k != "cited"}  # `cited` is recomputed from the text
+            sources.append(Source(**{**kept, "text": "", "explain": Explain(**explain) if explain else None}))
         return cls("remote", question, body["answer"], body["abstained"], sources, body["confidence"], "",
-                   body.get("parts") or [], body.get("value"))
+                   body.get("parts") or [], body.get("value"), body.get("mode", "extractive"),
+                   body.get("removed_sentences", 0))
 
     def to_dict(self, explain: bool = False) -> dict[str, Any]:
         """The public JSON shape, shared by `finbot ask --json` and POST /v1/ask."""
+        from bot.answering.citations import citations
+
+        cited = set() if self.abstained else set(citations(self.text))  # an abstention only points at sources
         sources = []
         for source in self.sources:
             fields = asdict(source)
             del fields["text"]
             if not explain:
                 del fields["explain"]
+            fields["cited"] = source.n in cited  # a source the text never cites is still listed, marked uncited
             sources.append(fields)
         body: dict[str, Any] = {
-            "answer": self.text, "abstained": self.abstained, "confidence": self.confidence, "sources": sources
+            "answer": self.text, "abstained": self.abstained, "confidence": self.confidence, "sources": sources,
+            "mode": self.mode, "removed_sentences": self.removed_sentences,
         }
         if self.value is not None:
             body["value"] = self.value

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from bot.answering import compose
@@ -12,6 +14,7 @@ from bot.answering.answer import Answer, PartAnswer, Source
 from bot.answering.cards import card_spans, entity_chunks_of
 from bot.answering.confidence import estimate, signals
 from bot.answering.figures import Period, asks_for_an_amount, figure_unanswerable, period_asked
+from bot.answering.followups import Turn, borrowed_words
 from bot.answering.lead import LeadFinder, SpanKey, span_key
 from bot.answering.parts import Part, split_question
 from bot.answering.question import clean_question
@@ -23,6 +26,7 @@ from ingest import store
 from ingest.keyword_index import KeywordIndex
 
 if TYPE_CHECKING:
+    from bot.answering.written import Writing
     from bot.config import Config
     from bot.values.answer import ValueAnswer, ValueService
 
@@ -37,20 +41,24 @@ class Answerer:
 
     def __init__(
         self, retriever: HybridRetriever, chunks: store.ChunkIndex, top_k: int, min_confidence: float,
-        values: ValueService | None = None,
+        values: ValueService | None = None, writing: Writing | None = None,
     ) -> None:
         self.retriever = retriever
         self.chunks = chunks
         self.top_k = top_k
         self.min_confidence = min_confidence
         self.values = values
+        self.writing = writing  # answer.mode: llm (bot/answering/written.py); None quotes
         self._leads: LeadFinder | None = None
 
     def ask(
-        self, question: str, top_k: int | None = None, *, doc_type: str | None = None, path_prefix: str | None = None
+        self, question: str, top_k: int | None = None, *, doc_type: str | None = None, path_prefix: str | None = None,
+        write: bool = True, conversation: Sequence[Turn] = (),
     ) -> Answer:
         """Answer from the best-matching passages; doc_type (metric, report, policy, other) and path_prefix
-        restrict which documents may be cited. Each ask of the question is retrieved and answered on its own."""
+        restrict which documents may be cited. Each ask of the question is retrieved and answered on its own.
+        In LLM mode the model rewrites it unless `write` is False (a stream drafts it separately). A question
+        that leans on the `conversation` before it searches with what its latest turn was about."""
         question = clean_question(question)
         filters = Filters(check_doc_type(doc_type), path_prefix or None)
         if self.values is not None and (value := self.values.answer(question)) is not None:
@@ -58,7 +66,10 @@ class Answerer:
         started = time.perf_counter()
         keyword, glossary = self.retriever.current()
         leads = self.lead_finder(keyword)
-        parts = split_question(question, names=lambda text: [h.entity.name for h in glossary.match(text)])
+        names = lambda text: [h.entity.name for h in glossary.match(text)]  # noqa: E731
+        parts = split_question(question, names=names)
+        if borrowed := borrowed_words(question, conversation, names):
+            parts = [Part(p.text, f"{borrowed} {p.query}") for p in parts]
         k = top_k or self.top_k
         answered: list[PartAnswer] = []
         quoted: frozenset[SpanKey] = frozenset()
@@ -66,6 +77,8 @@ class Answerer:
             answered.append(self.answer_part(part, k, filters, leads, quoted))
             quoted |= {span_key(s.span) for s in answered[-1].lead}
         answer = self.compose(question, answered, keyword, k)
+        if self.writing is not None and write:
+            answer = self.writing.rewrite(answer)
         logger.info(
             "answer %s in %.0f ms, %d part(s), confidence %.2f, abstained=%s, top=%s",
             answer.id, (time.perf_counter() - started) * 1000, len(parts), answer.confidence, answer.abstained,
@@ -177,7 +190,18 @@ def load_answerer(config: Config) -> Answerer:
         index = load_vector_index(chunks, embed_model)
     folder = keyword_index.keyword_dir(config.index.path, config.index.collection)
     retriever = HybridRetriever(chunks, index, folder, retrieval.mode, retrieval.glossary, retrieval.fusion)
-    return Answerer(retriever, chunks, retrieval.top_k, retrieval.min_confidence, load_values(config))
+    writing = load_writing(config, os.environ) if config.answer.mode == "llm" else None
+    return Answerer(retriever, chunks, retrieval.top_k, retrieval.min_confidence, load_values(config), writing)
+
+
+def load_writing(config: Config, environ: Mapping[str, str]) -> Writing:
+    """LLM answer mode's writer, its key from `environ` (ConfigError when the llm section can't be used)."""
+    from bot.answering.llm_writer import load_writer
+    from bot.answering.written import Writing
+
+    writer = load_writer(config.llm, environ)
+    logger.info("answers are written by the %s model %s, checked against their sources", writer.provider, writer.model)
+    return Writing(writer, config.llm.min_overlap)
 
 
 def load_values(config: Config) -> ValueService | None:

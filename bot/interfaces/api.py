@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.answering.followups import MAX_TURNS, Turn
 from bot.answering.question import MAX_QUESTION_CHARS
 from bot.config import Auth, Http, Index
 from bot.errors import USER_ERRORS
+from bot.interfaces.ask_stream import events
 from bot.interfaces.http_auth import ApiKeys
 from bot.interfaces.service import Service
 from bot.interfaces.web.page import mount_web
@@ -20,6 +24,13 @@ if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncApp
 
     from bot.answering.answerer import Answerer
+
+
+class TurnIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    question: str = Field(max_length=MAX_QUESTION_CHARS)
+    answer: str = Field("", max_length=20_000)
 
 
 class AskRequest(BaseModel):
@@ -40,6 +51,14 @@ class AskRequest(BaseModel):
         None, max_length=500, description="Cite only documents whose path starts with this.", examples=["policies/"]
     )
     explain: bool = Field(False, description="Add each source's vector, BM25 and glossary ranks (`explain`).")
+    conversation: list[TurnIn] | None = Field(
+        None, max_length=MAX_TURNS,
+        description="Earlier turns, oldest first: a follow-up ('and who owns it?') also searches with what the "
+        "last one was about.",
+    )
+
+    def turns(self) -> list[Turn]:
+        return [Turn(t.question, t.answer) for t in self.conversation or []]
 
     @field_validator("top_k", mode="before")
     @classmethod
@@ -79,6 +98,7 @@ class SourceOut(BaseModel):
     snippet: str
     page: int | None = None
     explain: ExplainOut | None = None
+    cited: bool = Field(True, description="Whether the answer text cites this source ([n]).")
 
 
 class AskResponse(BaseModel):
@@ -92,6 +112,10 @@ class AskResponse(BaseModel):
     parts: list[str] | None = Field(
         default=None, description="With explain: the asks found in the question, each answered on its own."
     )
+    mode: Literal["extractive", "llm", "llm-fallback"] = Field(
+        "extractive", description="Who wrote the text: quotes, the model (checked), or quotes as the model's fallback."
+    )
+    removed_sentences: int = Field(0, description="The model's sentences removed as unsupported by their sources.")
 
 
 def create_api(
@@ -126,7 +150,8 @@ def create_api(
         try:
             answer = await service.slots.run(
                 lambda: answerer.ask(
-                    request.question, request.top_k, doc_type=request.doc_type, path_prefix=request.path_prefix
+                    request.question, request.top_k, doc_type=request.doc_type, path_prefix=request.path_prefix,
+                    conversation=request.turns(),
                 )
             )
         except IndexUnreachableError:
@@ -135,6 +160,29 @@ def create_api(
             raise HTTPException(status_code=400, detail=str(exc)) from None
         service.observe_answer(http_request, answer)
         return answer.to_dict(explain=request.explain)
+
+    @app.post(
+        "/v1/ask/stream", response_class=StreamingResponse, responses=service.ask_responses,
+        dependencies=[service.guard],
+    )
+    async def ask_stream(request: AskRequest, http_request: Request) -> StreamingResponse:
+        """Answer as Server-Sent Events: `sources`, then `delta`s of the model's draft (LLM mode), then `answer`."""
+        try:
+            answer = await service.slots.run(
+                lambda: answerer.ask(
+                    request.question, request.top_k, doc_type=request.doc_type, path_prefix=request.path_prefix,
+                    write=False, conversation=request.turns(),
+                )
+            )
+        except IndexUnreachableError:
+            raise
+        except USER_ERRORS as exc:
+            raise HTTPException(status_code=400, detail=str(exc)) from None
+        observe = partial(service.observe_answer, http_request)
+        return StreamingResponse(
+            events(answer, answerer, http_request, observe), media_type="text/event-stream",
+            headers={"Cache-Control": "no-store"},
+        )
 
     if mcp is not None:
         from bot.interfaces.mcp_http import mount_mcp

@@ -176,10 +176,11 @@ def _open_for_plan(config: Config) -> store.ChunkIndex | None:
 )
 @click.option("--explain", is_flag=True, help="Show each source's vector, BM25 and glossary ranks and fused score.")
 @click.option("--local", is_flag=True, help="Open the index here even when `finbot serve` runs on http.host:http.port.")
+@click.option("--stream", is_flag=True, help="LLM mode: print the sources, then the model's draft as it comes.")
 @click.pass_context
 def ask(
     ctx: click.Context, question: str, as_json: bool, top_k: int | None, doc_type: str | None,
-    path_prefix: str | None, explain: bool, local: bool,
+    path_prefix: str | None, explain: bool, local: bool, stream: bool,
 ) -> None:
     """Answer QUESTION from the indexed documents, with numbered sources and a confidence.
 
@@ -204,14 +205,21 @@ def ask(
     config = ctx.obj.config
     payload = {"question": question, "top_k": top_k, "doc_type": doc_type, "path_prefix": path_prefix,
                "explain": explain}
-    served = None if local else remote.ask_server(config, {k: v for k, v in payload.items() if v is not None})
+    asked = {k: v for k, v in payload.items() if v is not None}
+    served = None if local or stream else remote.ask_server(config, asked)
     if served is not None:
         click.echo(f"(answered by finbot serve at {remote.server_url(config)})", err=True)
         answer = Answer.from_dict(question, served)
     else:
         from bot.answering.answerer import load_answerer
 
-        answer = load_answerer(config).ask(question, top_k, doc_type=doc_type, path_prefix=path_prefix)
+        answerer = load_answerer(config)
+        live = stream and not as_json and answerer.writing is not None
+        answer = answerer.ask(question, top_k, doc_type=doc_type, path_prefix=path_prefix, write=not live)
+        if live and answerer.writing is not None:
+            click.echo("Sources:\n" + "\n".join(source.citation() for source in answer.sources) + "\n\nDraft:")
+            answer = answerer.writing.rewrite_live(answer, lambda piece: click.echo(piece, nl=False))
+            click.echo("\n\nChecked answer:")
     if as_json:
         click.echo(json.dumps(answer.to_dict(explain=explain), ensure_ascii=False, indent=2))
         return

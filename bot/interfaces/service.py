@@ -39,6 +39,10 @@ class Health(BaseModel):
 class Readiness(BaseModel):
     status: str = Field(examples=["ready"])
     chunks: int = Field(description="Indexed chunks.")
+    llm: str | None = Field(
+        None, description="LLM mode: 'reachable', or why the model's server is not (answers then fall back to "
+        "quotes, so finbot stays ready)."
+    )
 
 
 class NotReady(BaseModel):
@@ -121,7 +125,9 @@ class Service:
                 chunks = None
             return Health(status="ok", chunks=chunks, index=self.index_identity)
 
-        @app.get("/readyz", response_model=Readiness, responses={503: {"model": NotReady}})
+        @app.get(
+            "/readyz", response_model=Readiness, response_model_exclude_none=True, responses={503: {"model": NotReady}}
+        )
         def readyz() -> Any:
             """Readiness: the model is loaded and the index is reachable and not empty. Open without a key."""
             try:
@@ -133,7 +139,13 @@ class Service:
             if chunks == 0:
                 detail = "The index is empty. Run `finbot ingest`."
                 return JSONResponse(NotReady(status="unavailable", detail=detail).model_dump(), status_code=503)
-            return Readiness(status="ready", chunks=chunks)
+            writing = answerer.writing
+            if writing is None:
+                return Readiness(status="ready", chunks=chunks)
+            problem = writing.writer.unreachable()
+            if problem:
+                logger.warning("readyz: %s; answers fall back to quotes", problem)
+            return Readiness(status="ready", chunks=chunks, llm=problem or "reachable")
 
         @app.get(
             "/metrics", response_class=Response,

@@ -13,7 +13,7 @@ from tests.conftest import CORPUS, write_config
 
 pytestmark = pytest.mark.model
 
-SOURCE_KEYS = {"n", "path", "section", "start_line", "end_line", "page", "score", "snippet"}
+SOURCE_KEYS = {"n", "path", "section", "start_line", "end_line", "page", "score", "snippet", "cited"}
 
 QUESTIONS = [
     ("How is ARR calculated?", "metrics/mrr.yaml"),
@@ -34,7 +34,8 @@ def ask_json(config: Path, question: str, *extra: str) -> dict:  # type: ignore[
 
 
 def assert_answer_shape(body: dict) -> None:  # type: ignore[type-arg]
-    assert set(body) == {"answer", "abstained", "confidence", "sources"}
+    assert set(body) == {"answer", "abstained", "confidence", "sources", "mode", "removed_sentences"}
+    assert body["mode"] == "extractive" and body["removed_sentences"] == 0
     assert isinstance(body["answer"], str) and body["answer"]
     assert isinstance(body["abstained"], bool)
     assert 0.0 <= body["confidence"] <= 1.0

@@ -47,4 +47,4 @@ def test_schemathesis_finds_no_5xx_and_no_schema_violation(indexed_config: Path,
     (tmp_path / "schemathesis.txt").write_text(result.stdout)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert "No issues found" in result.stdout
-    assert "4 selected / 4 total" in result.stdout  # /v1/ask, /healthz, /readyz, /metrics were all fuzzed
+    assert "5 selected / 5 total" in result.stdout  # /v1/ask, /v1/ask/stream, /healthz, /readyz, /metrics fuzzed
