@@ -85,7 +85,9 @@ def test_a_chroma_server_down_is_a_503_and_serve_recovers_when_it_is_back(tmp_pa
             assert down.headers["Retry-After"] == "5" and down.json()["request_id"] == down.headers["X-Request-ID"]
             ready = httpx.get(f"{base}/readyz", timeout=10)
             assert ready.status_code == 503 and "cannot be reached" in ready.json()["detail"]
-            assert httpx.get(f"{base}/healthz", timeout=10).json() == {"status": "ok", "chunks": None}
+            assert httpx.get(f"{base}/healthz", timeout=10).json() == {
+                "status": "ok", "chunks": None, "index": f"chroma://127.0.0.1:{chroma_port}#finbot"
+            }
 
             with chroma(tmp_path / "chroma", chroma_port):
                 wait_for(answers(f"{base}/readyz"), "finbot ready again without a restart", 30)
