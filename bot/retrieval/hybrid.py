@@ -183,8 +183,9 @@ class HybridRetriever:
                 by_id.setdefault(chunk.id, Candidate(chunk))
                 by_id[chunk.id].vector_rank, by_id[chunk.id].similarity = rank, similarity
         words = keyword.tokens(question)
+        all_bm25 = None
         if use_bm25:
-            bm25_hits = _bm25_search(keyword, keyword.tokens(expanded), depth, filters)
+            bm25_hits, all_bm25 = _bm25_search(keyword, keyword.tokens(expanded), depth, filters)
             for rank, (position, score) in enumerate(bm25_hits, start=1):
                 chunk = keyword.chunks[position]
                 by_id.setdefault(chunk.id, Candidate(chunk))
@@ -193,8 +194,13 @@ class HybridRetriever:
             at = keyword.position(chunk_id)
             if at is None or not filters.allows(keyword.chunks[at]):
                 continue
-            by_id.setdefault(chunk_id, Candidate(keyword.chunks[at]))
-            by_id[chunk_id].glossary, by_id[chunk_id].glossary_weight = hit, weight
+            candidate = by_id.setdefault(chunk_id, Candidate(keyword.chunks[at]))
+            candidate.glossary, candidate.glossary_weight = hit, weight
+            if all_bm25 is not None and candidate.bm25_rank is None and all_bm25[at] > 0:
+                # The chunk the question names, past BM25's depth (a common name like "MRR" is in many
+                # chunks): it keeps the BM25 score and rank it has, rather than none.
+                candidate.bm25_score = float(all_bm25[at])
+                candidate.bm25_rank = 1 + int((all_bm25 > all_bm25[at]).sum())
 
         scale_scores(list(by_id.values()))
         for candidate in by_id.values():
@@ -263,19 +269,22 @@ def _entity_allowed(hit: GlossaryHit, keyword: KeywordIndex, filters: Filters) -
     return position is not None and filters.allows(keyword.chunks[position])
 
 
-def _bm25_search(keyword: KeywordIndex, words: list[str], depth: int, filters: Filters) -> list[tuple[int, float]]:
-    """(chunk position, BM25 score) best first, only chunks that pass the filters and score above 0."""
+def _bm25_search(
+    keyword: KeywordIndex, words: list[str], depth: int, filters: Filters
+) -> tuple[list[tuple[int, float]], np.ndarray | None]:
+    """(chunk position, BM25 score) best first, only chunks that pass the filters and score above 0; and
+    every chunk's score (filtered out: 0), for chunks found another way."""
     import numpy as np
 
     scores: np.ndarray = keyword.scores(words)
     if not len(scores) or not scores.any():
-        return []
+        return [], None
     if filters:
         scores = np.where(keyword.mask(filters.doc_type, filters.path_prefix), scores, 0.0)
     depth = min(depth, len(scores))
     top = np.argpartition(-scores, depth - 1)[:depth]
     top = top[np.argsort(-scores[top], kind="stable")]
-    return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+    return [(int(i), float(scores[i])) for i in top if scores[i] > 0], scores
 
 
 def coverage(keyword: KeywordIndex, words: list[str], candidates: list[Candidate]) -> float:

@@ -129,13 +129,13 @@ def test_rrf_rewards_agreement_and_the_glossary() -> None:
 
 def test_bm25_search_filters_in_memory(keyword: keyword_index.KeywordIndex) -> None:
     words = keyword.tokens("DSO days")
-    everything = {keyword.chunks[i].id for i, _ in _bm25_search(keyword, words, 10, Filters())}
+    everything = {keyword.chunks[i].id for i, _ in _bm25_search(keyword, words, 10, Filters())[0]}
     assert {"dso", "policy"} <= everything
-    policies = _bm25_search(keyword, words, 10, Filters(doc_type="policy"))
+    policies, _ = _bm25_search(keyword, words, 10, Filters(doc_type="policy"))
     assert [keyword.chunks[i].id for i, _ in policies] == ["policy"]
-    prefixed = _bm25_search(keyword, words, 10, Filters(path_prefix="metrics/"))
+    prefixed, _ = _bm25_search(keyword, words, 10, Filters(path_prefix="metrics/"))
     assert {keyword.chunks[i].path for i, _ in prefixed} == {"metrics/m.yaml"}
-    assert _bm25_search(keyword, keyword.tokens("zzz unknownword"), 10, Filters()) == []
+    assert _bm25_search(keyword, keyword.tokens("zzz unknownword"), 10, Filters()) == ([], None)
 
 
 def test_filters_allow_by_type_and_prefix() -> None:
