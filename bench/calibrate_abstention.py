@@ -31,13 +31,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchmarks_md import write_section  # bench/ is sys.path[0] when a script here runs
-from golden_eval import build_index
+from golden_eval import build_index, corpus_config
 
 from bot.answering import confidence
 from bot.answering.answerer import Answerer, load_answerer
 from bot.answering.parts import split_question
 from bot.config import load_config
-from bot.evaluation.golden import golden_corpus, load_golden
+from bot.evaluation.golden import load_golden
 from bot.retrieval.hybrid import Filters
 
 if TYPE_CHECKING:
@@ -185,10 +185,7 @@ def collect(splits: tuple[str, ...]) -> dict[str, dict[str, list[Ask]]]:
     data: dict[str, dict[str, list[Ask]]] = {}
     for name, golden in GOLDEN.items():
         with tempfile.TemporaryDirectory() as tmp:
-            config = base.model_copy(update={
-                "index": base.index.model_copy(update={"path": Path(tmp)}),
-                "corpus": base.corpus.model_copy(update={"paths": golden_corpus(golden)}),
-            })
+            config = corpus_config(base, golden, Path(tmp))
             build_index(config)
             answerer = load_answerer(config)
             data[name] = {split: asks(answerer, golden, split) for split in splits}

@@ -72,6 +72,14 @@ def build_index(config: Config) -> None:
     print(f"indexed {files} files, {report.chunks} chunks in {report.seconds:.1f} s", file=sys.stderr)
 
 
+def corpus_config(base: Config, golden: Path, index_path: Path) -> Config:
+    """`base` pointed at the golden file's corpus (its `corpus:` key), indexed at `index_path`."""
+    return base.model_copy(update={
+        "index": base.index.model_copy(update={"path": index_path}),
+        "corpus": base.corpus.model_copy(update={"paths": golden_corpus(golden)}),
+    })
+
+
 class FloorTimer:
     """Times one query embedding plus one raw Chroma query right after each answer (interleaved, so
     load on the machine hits both alike): the least any answer can cost."""
@@ -137,10 +145,7 @@ def evaluate(base: Config, golden: Path) -> tuple[list[EvalReport], dict[str, fl
     """Both splits of one golden set, in a fresh index of its corpus."""
     reports, floors = [], {}
     with tempfile.TemporaryDirectory() as tmp:
-        config = base.model_copy(update={
-            "index": base.index.model_copy(update={"path": Path(tmp)}),
-            "corpus": base.corpus.model_copy(update={"paths": golden_corpus(golden)}),
-        })
+        config = corpus_config(base, golden, Path(tmp))
         build_index(config)
         answerer = load_answerer(config)
         for split in SPLITS:

@@ -17,13 +17,12 @@ import json
 import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from benchmarks_md import BENCHMARKS, write_section  # bench/ is sys.path[0] when a script here runs
+from processes import measured
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -91,16 +90,7 @@ print(json.dumps({"chunks": len(texts), "seconds": seconds}))
 
 def run_phase(args: list[str], env: dict[str, str]) -> tuple[str, float, float]:
     """(stdout, wall seconds, peak RSS MiB) of one child process."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=REPO)
-    assert proc.stdout is not None
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed with exit code {proc.returncode}")
-    return out, wall, usage.ru_maxrss / 1024
+    return measured(args, env, REPO)
 
 
 SUMMARY = re.compile(r"(\d+) chunks written in ([\d.]+) s")

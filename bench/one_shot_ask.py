@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from benchmarks_md import write_section  # bench/ is sys.path[0] when a script here runs
+from processes import measured
 
 REPO = Path(__file__).resolve().parent.parent
 COMMAND = ".venv/bin/python bench/one_shot_ask.py"
@@ -35,16 +36,8 @@ EMBED_QUESTIONS = 60
 
 def run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
     """(wall seconds, peak RSS MiB) of one child process, which must succeed."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
-    assert proc.stderr is not None
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{err}")
-    return wall, usage.ru_maxrss / 1024
+    _, wall, rss = measured(args, env, cwd)
+    return wall, rss
 
 
 def unpack(ref: str, into: Path) -> None:

@@ -23,6 +23,7 @@ import urllib.request
 from pathlib import Path
 
 from benchmarks_md import write_section  # bench/ is sys.path[0] when a script here runs
+from processes import measured
 
 REPO = Path(__file__).resolve().parent.parent
 COMMAND = ".venv/bin/python bench/remote_ask.py"
@@ -38,15 +39,8 @@ def free_port() -> int:
 
 def timed(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     """(wall seconds, peak RSS MiB) of one `finbot` child process, which must succeed."""
-    started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "bot", *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    stderr = proc.stderr.read() if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"finbot {' '.join(args)} failed:\n{stderr}")
-    return wall, usage.ru_maxrss / 1024
+    _, wall, rss = measured([sys.executable, "-m", "bot", *args], env, REPO)
+    return wall, rss
 
 
 def wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -24,8 +26,9 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def write_file(folder: Path, name: str, text: str | bytes) -> Path:
-    """folder/name holding `text` (bytes are written as they are)."""
+    """folder/name holding `text` (bytes are written as they are); missing folders are created."""
     path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(text, bytes):
         path.write_bytes(text)
     else:
@@ -43,6 +46,29 @@ def write_config(folder: Path, corpus: Path | list[Path], **sections: dict[str, 
     }
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def ingested_pages(folder: Path, pages: Mapping[str, str]) -> Path:
+    """`pages` ({path: text}) written to folder/corpus and ingested into folder/index; the config's path."""
+    from click.testing import CliRunner
+
+    from bot.interfaces.cli import cli
+
+    for name, text in pages.items():
+        write_file(folder / "corpus", name, text)
+    config = write_config(folder, folder / "corpus")
+    result = CliRunner().invoke(cli, ["--config", str(config), "ingest"])
+    assert result.exit_code == 0, result.output
+    return config
+
+
+@pytest.fixture(scope="session")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Brightline's demo DuckDB warehouse (scripts/build_warehouse.py), built once per test session."""
+    path = tmp_path_factory.mktemp("warehouse") / "demo.duckdb"
+    subprocess.run([sys.executable, str(REPO / "scripts" / "build_warehouse.py"), str(path)], check=True,
+                   capture_output=True)
     return path
 
 

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.interfaces.cli import cli
-from tests.conftest import CORPUS, write_config, write_file
+from tests.conftest import CORPUS, ingested_pages
 
 pytestmark = pytest.mark.model
 
@@ -53,15 +53,7 @@ PAGES = {
 
 @pytest.fixture(scope="module")
 def small_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    folder = tmp_path_factory.mktemp("answers")
-    corpus = folder / "corpus"
-    for name, text in PAGES.items():
-        (corpus / name).parent.mkdir(parents=True, exist_ok=True)
-        write_file(corpus, name, text)
-    config = write_config(folder, corpus)
-    result = CliRunner().invoke(cli, ["--config", str(config), "ingest"])
-    assert result.exit_code == 0, result.output
-    yield config
+    yield ingested_pages(tmp_path_factory.mktemp("answers"), PAGES)
 
 
 def ask(config: Path, question: str, *extra: str) -> dict:  # type: ignore[type-arg]

@@ -23,7 +23,7 @@ from bot.config import load_config
 from bot.interfaces.api import create_api
 from bot.interfaces.cli import cli
 from bot.interfaces.http_auth import ApiKeys
-from tests.conftest import write_config, write_file
+from tests.conftest import ingested_pages
 from tests.integration.llm_server import FakeLlm, fake_llm
 from tests.integration.servers import free_port, uvicorn_in_thread
 
@@ -72,13 +72,7 @@ VENDOR = "who approves a new vendor?"
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("llm")
-    corpus = folder / "corpus"
-    for name, text in PAGES.items():
-        (corpus / name).parent.mkdir(parents=True, exist_ok=True)
-        write_file(corpus, name, text)
-    config = write_config(folder, corpus)
-    result = CliRunner().invoke(cli, ["--config", str(config), "ingest"])
-    assert result.exit_code == 0, result.output
+    ingested_pages(folder, PAGES)
     return folder
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -31,14 +30,6 @@ from tests.conftest import REPO
 from tests.integration.servers import uvicorn_in_thread
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
-
-
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("mcp-warehouse") / "demo.duckdb"
-    subprocess.run([sys.executable, str(REPO / "scripts" / "build_warehouse.py"), str(path)], check=True,
-                   capture_output=True)
-    return path
 
 
 def with_server(config: Path, session: Callable[[Client], Awaitable[None]], **env: str) -> None:

@@ -22,14 +22,6 @@ AS_OF = date(2026, 1, 15)
 
 
 @pytest.fixture(scope="session")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("warehouse") / "demo.duckdb"
-    subprocess.run([sys.executable, str(REPO / "scripts" / "build_warehouse.py"), str(path)], check=True,
-                   capture_output=True)
-    return path
-
-
-@pytest.fixture(scope="session")
 def config_path(warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_config(tmp_path_factory.mktemp("values"), CORPUS, warehouse={"path": str(warehouse)})
 

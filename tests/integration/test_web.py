@@ -56,14 +56,6 @@ def serve(config: Path, log: Path, **env: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("web-warehouse") / "demo.duckdb"
-    subprocess.run([sys.executable, str(REPO / "scripts" / "build_warehouse.py"), str(path)], check=True,
-                   capture_output=True)
-    return path
-
-
-@pytest.fixture(scope="module")
 def open_server(indexed_config: Path, warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Auth off (as the shipped config.yaml has it for local use), with the demo warehouse for values."""
     log = tmp_path_factory.mktemp("web-open") / "serve.log"
