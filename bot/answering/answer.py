@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from bot.answering.conflicts import Conflict
     from bot.answering.figures import Period
     from bot.answering.parts import Part
     from bot.answering.spans import ScoredSpan, Span
@@ -118,3 +119,4 @@ class PartAnswer:
     abstained: bool
     card: list[Span] = field(default_factory=list)  # a quoted dbt entity's definition card (bot/answering/cards.py)
     signals: tuple[float, ...] = ()  # what the confidence model read (bot/answering/confidence.py SIGNALS)
+    conflict: Conflict | None = None  # another document's line with other figures (bot/answering/conflicts.py)

@@ -13,6 +13,7 @@ from bot.answering import compose
 from bot.answering.answer import Answer, PartAnswer, Source
 from bot.answering.cards import card_spans, entity_chunks_of
 from bot.answering.confidence import estimate, signals
+from bot.answering.conflicts import find_conflict
 from bot.answering.figures import Period, asks_for_an_amount, figure_unanswerable, period_asked
 from bot.answering.followups import Turn, borrowed_words
 from bot.answering.lead import LeadFinder, SpanKey, span_key
@@ -93,7 +94,8 @@ class Answerer:
         found = self.retriever.retrieve(part.query, top_k, filters)
         borrowed = part.query.removesuffix(part.text) if part.query != part.text else ""
         words = QuestionWords(leads.keyword, part.text, borrowed)
-        lead = leads.find(words, found.candidates, quoted).spans if found.candidates else []
+        found_lead = leads.find(words, found.candidates, quoted) if found.candidates else None
+        lead = found_lead.spans if found_lead else []
         read = signals(found, lead, words)
         confidence = estimate(read) if found.candidates else 0.0
         period = figure_period(part.text, found)
@@ -103,7 +105,8 @@ class Answerer:
             return PartAnswer(part, found, confidence, period, [], True, signals=read)
         entity = entity_chunks_of(lead[0].span.chunk, leads.chunks_of)
         card = card_spans([s.span for s in lead], entity, leads.spans) if entity else []
-        return PartAnswer(part, found, confidence, period, lead, False, card, read)
+        conflict = find_conflict(lead, found_lead.scored) if found_lead else None
+        return PartAnswer(part, found, confidence, period, lead, False, card, read, conflict)
 
     def compose(self, question: str, parts: list[PartAnswer], keyword: KeywordIndex, top_k: int) -> Answer:
         """The answer text and its numbered sources, from the answered parts."""
@@ -122,8 +125,10 @@ class Answerer:
             text, lead = compose.single(parts[0], numbering.of_span)
         else:
             text, lead = compose.several(parts, numbering.of_span, lambda p: _closest(p, numbering))
-        if note := compose.retired_note(sources, numbering.retired):
-            text = f"{text}\n\n{note}"
+        notes = [compose.conflict_note(p.conflict, numbering.of_span) for p in parts if p.conflict]
+        notes.append(compose.retired_note(sources, numbering.retired))
+        if notes := [n for n in dict.fromkeys(notes) if n]:
+            text = "\n\n".join([text, *notes])
         return Answer(uuid.uuid4().hex[:12], question, text, False, sources, round(confidence, 4), lead, asks)
 
     def lead_finder(self, keyword: KeywordIndex) -> LeadFinder:

@@ -16,6 +16,7 @@ from bot.answering.lead import context_lines
 
 if TYPE_CHECKING:
     from bot.answering.answer import PartAnswer, Source
+    from bot.answering.conflicts import Conflict
     from bot.answering.figures import Period
     from bot.answering.spans import ScoredSpan, Span
 
@@ -151,6 +152,16 @@ def abstention(
 
 def where_in(source: Source) -> str:
     return f" § {source.section}" if source.section else ""
+
+
+def conflict_note(conflict: Conflict, number: Callable[[Span], int]) -> str:
+    """One sentence when another current document gives other figures for the same ask, citing both."""
+    lead, other = conflict.lead.span, conflict.other.span
+    return (
+        f"Note: the documents differ here: {other.chunk.path} [{number(other)}] says "
+        f"\u201c{snippet(other.text, SPAN_CHARS)}\u201d, while {lead.chunk.path} [{number(lead)}] says what is quoted "
+        "above; check which one is in force."
+    )
 
 
 def retired_note(sources: Sequence[Source], retired: dict[int, str]) -> str:

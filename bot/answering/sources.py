@@ -48,7 +48,7 @@ def number_sources(
     scale = max_fused(retriever)
     quoted: dict[str, list[Span]] = {}  # chunk id -> the spans quoted from it, across all parts
     for part in parts:
-        for scored in part.lead:
+        for scored in [*part.lead, *([part.conflict.other] if part.conflict else [])]:
             quoted.setdefault(scored.span.chunk.id, []).append(scored.span)
     quoted_paths: dict[str, list[str]] = {}  # path -> its quoted chunk ids, in order
     for chunk_id, spans in quoted.items():
