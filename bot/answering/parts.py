@@ -46,6 +46,9 @@ _ELSEWHERE = re.compile(r"(?i)^(?:and\s+)?(?:what about|how about|is it differen
 _FILLER = re.compile(r"(?i)^(?:(?:hey|hi|ok|okay|so|quick q|quick question|q|question|also|and|but|plus|then|pls|"
                      r"please)\b[\s,:-]*)+")
 _STARTS_ASKING = re.compile(rf"(?i)^{_QUESTION_START}")
+# "someone who left", "a vendor which invoices in EUR": a relative clause, not a question word.
+_RELATIVE = re.compile(r"(?i)\b(?:someone|somebody|anyone|anybody|everyone|everybody|people|person|those|the one|"
+                       r"customers?|employees?|staff|vendors?|suppliers?|colleagues?)\s+(?:who|whom|whose|which)\b")
 _WH = {"who", "whom", "whose", "what", "whats", "what's", "which", "when", "where", "why", "how", "hows"}
 MIN_WORDS = 2  # a piece with fewer words is not an ask of its own ("thanks", "pls")
 MAX_PARTS = 4
@@ -100,7 +103,7 @@ def split_question(question: str, names: Callable[[str], list[str]] | None = Non
 
 def _asks(piece: str) -> bool:
     """Whether a piece asks something: it starts like a question, or has a question word early on."""
-    words = _WORD.findall(_FILLER.sub("", piece).lower())
+    words = _WORD.findall(_RELATIVE.sub(" ", _FILLER.sub("", piece)).lower())
     return bool(words) and (_STARTS_ASKING.match(" ".join(words)) is not None or bool(_WH & set(words[:6])))
 
 

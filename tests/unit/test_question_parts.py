@@ -34,6 +34,7 @@ def test_each_ask_becomes_a_part(question: str, asks: list[str]) -> None:
         "Which column of the payouts report is the arrival date?",
         "who approves a refund over the limit and why",  # "and why" asks nothing of its own
         "what's the difference in timing",  # no second thing to compare
+        "backfill for someone who left, same level, who approves the req",  # "someone who left" asks nothing
     ],
 )
 def test_a_single_ask_stays_whole(question: str) -> None:
@@ -47,6 +48,12 @@ def test_a_statement_is_the_scene_of_every_ask_after_it() -> None:
     for part in parts:
         assert part.query.startswith("deal signed march 28, service starts april 1")
         assert part.query.endswith(part.text)
+
+
+def test_a_relative_clause_is_the_scene_not_an_ask() -> None:
+    parts = split_question("for a customer who churned, how is nrr affected? and who owns it")
+    assert texts(parts) == ["how is nrr affected", "and who owns it"]
+    assert parts[0].query.startswith("for a customer who churned")
 
 
 def test_a_piece_ending_in_a_question_mark_asks_even_without_a_question_word() -> None:
