@@ -72,16 +72,28 @@ class MetricEngine:
         from metricflow_semantics.errors.error_classes import MetricFlowException
 
         found: dict[str, tuple[str, ...]] = {}
+        source = self._values_source(metric)
         try:
             self._check_tables(metric)
             for dimension in self.dimensions(metric):
                 with self._lock:
-                    values = self._engine.get_dimension_values(metric_names=[metric], get_group_by_values=dimension)
+                    values = self._engine.get_dimension_values(metric_names=[source], get_group_by_values=dimension)
                 found[dimension] = tuple(sorted(str(v) for v in values if v is not None and str(v) != "None"))
         except (MetricQueryError, MetricFlowException):
             found = {}
         self._values[metric] = found
         return found
+
+    def _values_source(self, metric: str) -> str:
+        """The metric to ask dimension values of: MetricFlow won't list them for a windowed cumulative metric, so an
+        unfiltered simple metric on the same semantic models stands in (same rows, same values)."""
+        if self._metrics[metric].type.value != "cumulative":
+            return metric
+        models = {model for model, _ in self._inputs(metric)}
+        for name, node in sorted(self._metrics.items()):
+            if node.type.value == "simple" and node.filter is None and {m for m, _ in self._inputs(name)} == models:
+                return str(name)
+        return metric
 
     def latest_month(self, metric: str) -> dt.date | None:
         """The first day of the latest month the metric has data for (a cumulative metric: its input's)."""

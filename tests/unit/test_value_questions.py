@@ -145,8 +145,8 @@ def test_an_unknown_metric_is_refused_by_name_with_close_names() -> None:
 
 
 def test_words_that_are_no_known_value_are_refused_by_name_not_dropped() -> None:
-    with pytest.raises(MetricQueryError, match=r"'Acme' is not a known value of any dimension of arr \(billing_interval, "
-                                               r"currency, legal_entity, plan_tier, region\)"):
+    with pytest.raises(MetricQueryError, match=r"'Acme' is not a known value of any dimension of arr "
+                                               r"\(billing_interval, currency, legal_entity, plan_tier, region\)"):
         read_question("what was Acme ARR in Q3 2025", NAMES, AS_OF, values)
     with pytest.raises(MetricQueryError, match=r"'Acme' in the question is not part of billings or the period, and "
                                                r"billings has no dimension values"):
