@@ -77,9 +77,15 @@ class ValueService:
         Relative periods ("last quarter") count from `as_of`, or else from the month after the metric's latest data.
         """
         try:
-            asked = read_question(question, self.names, as_of or dt.date.today(), self.engine.dimension_values)
+            asked = read_question(question, self.names, as_of or dt.date.today(), self._dimension_values)
         except AmbiguousQuestion as exc:
             return self._ask_back(exc)
+        except _Unqueryable as exc:
+            definition = self.definitions[exc.metric]
+            citation = Citation(definition.path, definition.start_line, definition.end_line,
+                                f"metrics.{definition.name}")
+            return ValueAnswer(text=f"{exc}.\nDefinition: [1] {definition.citation}", refused=True,
+                               metric=definition.name, citation=citation)
         except MetricQueryError as exc:
             return ValueAnswer(text=f"{exc}", refused=True)
         if asked is None:
@@ -102,6 +108,12 @@ class ValueService:
             raise MetricQueryError(f"'{metric}' is not a known metric{hint}")
         filters = tuple(self._filter(found[0].name, item) for item in where)
         return self._compute(found[0], parse_period(period, as_of or dt.date.today()), as_of, group_by, filters)
+
+    def _dimension_values(self, metric: str) -> dict[str, tuple[str, ...]]:
+        try:
+            return self.engine.dimension_values(metric)
+        except MetricQueryError as exc:  # its tables are missing: say so, and cite the definition
+            raise _Unqueryable(metric, str(exc)) from None
 
     def _filter(self, metric: str, item: str) -> Filter:
         """`region=emea` (`!=` excludes; values comma-separated) as a filter of known values, or MetricQueryError."""
@@ -221,6 +233,14 @@ class ValueService:
         if len({d.split("__")[-1] for d in matches}) > 1:
             raise MetricQueryError(f"'{words}' could be {' or '.join(matches)}; say which")
         return matches[0]
+
+
+class _Unqueryable(MetricQueryError):
+    """A metric named with words to filter by, whose tables the warehouse lacks."""
+
+    def __init__(self, metric: str, message: str) -> None:
+        super().__init__(message)
+        self.metric = metric
 
 
 def load_value_service(config: Config) -> ValueService | None:

@@ -65,21 +65,22 @@ class MetricEngine:
     def dimension_values(self, metric: str) -> dict[str, tuple[str, ...]]:
         """Each categorical dimension of the metric and the values the warehouse holds for it (asked once, then cached).
 
-        A metric whose tables are missing has none; a NULL value (MetricFlow gives it as 'None') is left out."""
+        MetricQueryError when the metric's tables are missing; a NULL value (MetricFlow gives it as 'None') is left
+        out, and a metric MetricFlow can't list values for has none."""
         cached = self._values.get(metric)
         if cached is not None:
             return cached
         from metricflow_semantics.errors.error_classes import MetricFlowException
 
+        self._check_tables(metric)
         found: dict[str, tuple[str, ...]] = {}
         source = self._values_source(metric)
         try:
-            self._check_tables(metric)
             for dimension in self.dimensions(metric):
                 with self._lock:
                     values = self._engine.get_dimension_values(metric_names=[source], get_group_by_values=dimension)
                 found[dimension] = tuple(sorted(str(v) for v in values if v is not None and str(v) != "None"))
-        except (MetricQueryError, MetricFlowException):
+        except MetricFlowException:
             found = {}
         self._values[metric] = found
         return found

@@ -53,7 +53,8 @@ _EXCLUDE_WORDS = "excluding exclude except ex without not outside"
 _EXCLUDE = frozenset(_EXCLUDE_WORDS.split())
 _VALUE_NOUN_WORDS = (
     "customer customers account accounts segment segments plan plans tier tiers region regions currency currencies "
-    "entity entities billed invoiced booked paid paying type"
+    "entity entities billed invoiced booked paid paying type types deal deals contract contracts order orders invoice "
+    "invoices line lines subscription subscriptions"
 )
 _VALUE_NOUNS = frozenset(_VALUE_NOUN_WORDS.split())
 
@@ -219,9 +220,12 @@ def read_question(
         _refuse_unknown(question, lowered[: period_found.spans[0][0]], rest, names)
         return None
     definition = found[0]
-    filters, extra = find_filters(question, rest, values(definition.name) if values else {}, definition)
+    if all(w in _FILLER for w in normalise(rest).split()):  # nothing left to filter by: no need for the values
+        return ValueQuestion(definition, period_found.period, as_of, found[1], group_words)
+    dimensions = values(definition.name) if values else {}
+    filters, extra = find_filters(question, rest, dimensions, definition)
     if extra:
-        _refuse_extra(question, extra, definition, values(definition.name) if values else {})
+        _refuse_extra(question, extra, definition, dimensions)
     return ValueQuestion(definition, period_found.period, as_of, found[1], group_words, tuple(filters))
 
 

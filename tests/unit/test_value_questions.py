@@ -179,9 +179,9 @@ def test_dimension_values_named_become_filters_of_the_known_values(
 
 
 def test_filters_are_matched_as_whole_words_and_the_rest_is_handed_back() -> None:
-    found, extra = find_filters("q", "for emeaish and enterprise deals", ARR_VALUES)
+    found, extra = find_filters("q", "for emeaish and enterprise widgets", ARR_VALUES)
     assert found == [Filter("customer_month__plan_tier", ("enterprise",), False, "enterprise")]
-    assert extra == ["emeaish", "deals"]
+    assert extra == ["emeaish", "widgets"]
     assert found[0].describe() == "plan_tier is enterprise"
     assert Filter("x__region", ("emea", "apac"), True).describe() == "region is not emea or apac"
 
@@ -237,3 +237,28 @@ def test_a_group_by_and_a_filter_together() -> None:
     asked = read_question("ARR by plan for EMEA in Q3 2025", NAMES, AS_OF, values)
     assert asked is not None and asked.group_by == "plan"
     assert [(f.dimension, f.values) for f in asked.filters] == [("customer_month__region", ("emea",))]
+
+
+def test_one_name_of_two_metrics_is_asked_back_with_each_reworded() -> None:
+    names = MetricNames([definition("gross_bookings", "Gross bookings", ("bookings",)),
+                         definition("net_bookings", "Net bookings", ("bookings",))])
+    with pytest.raises(AmbiguousQuestion, match="'bookings' could be more than one metric") as caught:
+        read_question("what were bookings in Q3 2025", names, AS_OF)
+    assert [(c.name, c.question) for c in caught.value.choices] == [
+        ("gross_bookings", "what were gross bookings in Q3 2025"),
+        ("net_bookings", "what were net bookings in Q3 2025"),
+    ]
+    assert read_question("what are bookings?", names, AS_OF) is None  # no period: not a value question
+
+
+def test_dimension_values_are_asked_for_only_when_words_are_left_to_filter_by() -> None:
+    asked_for: list[str] = []
+
+    def counting(metric: str) -> dict[str, tuple[str, ...]]:
+        asked_for.append(metric)
+        return ARR_VALUES
+
+    assert read_question("what was ARR by plan in Q3 2025", NAMES, AS_OF, counting) is not None
+    assert asked_for == []
+    assert read_question("what was EMEA ARR in Q3 2025", NAMES, AS_OF, counting) is not None
+    assert asked_for == ["arr"]
