@@ -56,8 +56,12 @@ _TRAILING = re.compile(
 _UNSUPPORTED = re.compile(
     r"\b(mtd|month[\s-]to[\s-]date|trailing(?:\s+\w+){0,2}|rolling(?:\s+\w+){0,2}|(?:last|past|previous)\s+\d+\s+\w+"
     r"|(?:last|this|next)\s+week|this\s+(?:month|quarter|year|fiscal\s+year)|next\s+(?:month|quarter|year)"
-    r"|yesterday|today|h[12]|[12]h|(?:first|second)\s+half|since\s+\w+|between\s+\w+|\d{1,2}/\d{1,2}/\d{2,4})\b"
+    r"|yesterday|today|h[12]|[12]h|(?:first|second)\s+half|(?:since|between|from)\s+(?:the\s+)?(?:q[1-4]|fy|\d|"
+    rf"{_MONTH_WORD}|last|start|beginning)\w*|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\b"
 )
+
+# "<period> to <period>", "between <period> and <period>": one run of months
+_RANGE_JOIN = re.compile(r"\s*(?:to|through|thru|until|till|and|-|–)\s*")
 
 SUPPORTED_FORMS = (
     "a month (March 2025, 2025-03), a quarter (Q3 2025), a half (H1 2025), a year (FY2025, 2025), last "
@@ -142,6 +146,12 @@ def find_period(text: str, as_of: date) -> FoundPeriod | None:
     named = _named(rest)
     if named is not None:
         rest = _blank(rest, named[1].span())
+        second = _named(rest)
+        if second is not None:
+            if modifier is not None:
+                raise MetricQueryError(f"'{modifier.group(0).strip()}' with two periods is more than I can read; ask "
+                                       f"for one period ({SUPPORTED_FORMS})")
+            return _between(lowered, named, second, as_of)
     unsupported = _UNSUPPORTED.search(rest)
     if unsupported:
         raise MetricQueryError(f"'{unsupported.group(0)}' is not a period I can query; ask for {SUPPORTED_FORMS}.")
@@ -167,6 +177,22 @@ def parse_period(text: str, as_of: date) -> Period:
     if found is None:
         raise MetricQueryError(f"'{text}' is not a period I can read; give {SUPPORTED_FORMS}.")
     return found.period
+
+
+def _between(text: str, one: tuple[str, re.Match[str]], other: tuple[str, re.Match[str]], as_of: date) -> FoundPeriod:
+    """Two periods: "from January to March 2025" style ranges are one run of months; anything else is refused."""
+    first, last = sorted((one, other), key=lambda found: found[1].start())
+    start, end = _period(first[0], first[1], as_of), _period(last[0], last[1], as_of)
+    joined = _RANGE_JOIN.fullmatch(text[first[1].end(): last[1].start()])
+    if joined is None or start.relative or end.relative or start.start > end.end:
+        earlier, later = sorted((start, end), key=lambda period: period.start)
+        raise MetricQueryError(
+            f"the question names two periods ({start.label} and {end.label}); ask for one period, or a range of "
+            f"months as 'from {earlier.label} to {later.label}'"
+        )
+    lead = re.search(r"\b(?:from|between)\s+$", text[: first[1].start()])
+    span = (lead.start() if lead else first[1].start(), last[1].end())
+    return FoundPeriod(months_period(start.start, end.end, ""), text[span[0]: span[1]].strip(), (span,))
 
 
 def _named(text: str) -> tuple[str, re.Match[str]] | None:

@@ -197,23 +197,24 @@ def read_question(
     lowered = question.lower()
     if _DEFINITION.search(lowered):
         return None
-    ambiguous: AmbiguousQuestion | None = None
+    # a name of several metrics (asked back) or several metrics named (refused) matter only with a period
+    pending: MetricQueryError | None = None
     try:
         found = _find_metric(question, names, as_of)
-    except AmbiguousQuestion as exc:
-        found, ambiguous = None, exc
-    named_words = found[1] if found else ambiguous.words if ambiguous else ""
+    except MetricQueryError as exc:
+        found, pending = None, exc
+    named_words = found[1] if found else pending.words if isinstance(pending, AmbiguousQuestion) else ""
     rest = _without(lowered, named_words) if named_words else lowered
     try:
         period_found = find_period(rest, as_of)
     except MetricQueryError:
-        if found is None and ambiguous is None:
-            return None  # a period phrase but no metric: not ours to refuse
+        if found is None:
+            return None  # a period phrase but no one metric: not ours to refuse
         raise
     if period_found is None:
         return None
-    if ambiguous is not None:
-        raise ambiguous
+    if pending is not None:
+        raise pending
     rest = _blanked(rest, period_found)
     rest, group_words = _group_by(rest)
     if found is None:

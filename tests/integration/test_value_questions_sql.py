@@ -119,7 +119,9 @@ CASES = [
     ("billings FY25", billed("2025-01-01", "2025-12-31")),
     ("billings in the second half of 2024", billed("2024-07-01", "2024-12-31")),
     ("bookings QTD", booked("2025-10-01", "2025-12-31")),
+    ("billings from January 2025 to March 2025", billed("2025-01-01", "2025-03-31")),
     # a balance over a range of months is its value at the range's last month end
+    ("MRR between Q1 2025 and Q2 2025", mrr("2025-06-01")),
     ("MRR for H1 2025", mrr("2025-06-01")),
     ("active customers over the trailing 12 months", customers("2025-12-01")),
 ]

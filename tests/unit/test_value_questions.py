@@ -74,12 +74,27 @@ def values(metric: str) -> dict[str, tuple[str, ...]]:
     ("billings year to date at the end of March 2025", date(2025, 1, 1), date(2025, 3, 31), "January–March 2025"),
     ("billings LTM to March 2025", date(2024, 4, 1), date(2025, 3, 31), "April 2024–March 2025"),
     ("billings trailing twelve months ending Q2 2025", date(2024, 7, 1), date(2025, 6, 30), "July 2024–June 2025"),
+    # a range between two named periods
+    ("billings from Jan 2025 to March 2025", date(2025, 1, 1), date(2025, 3, 31), "January–March 2025"),
+    ("billings between Q3 2024 and Q1 2025", date(2024, 7, 1), date(2025, 3, 31), "July 2024–March 2025"),
 ])
 def test_periods_are_read_with_their_bounds(text: str, start: date, end: date, label: str) -> None:
     found = find_period(text, AS_OF)
     assert found is not None
     period = found[0]
     assert (period.start, period.end, period.label) == (start, end, label)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("billings Q3 2025 vs Q3 2024", r"names two periods \(Q3 2025 and Q3 2024\); ask for one period, or a range of "
+                                    r"months as 'from Q3 2024 to Q3 2025'"),
+    ("billings from Q3 2025 to Q1 2025", r"names two periods"),
+    ("billings last quarter to March 2025", r"names two periods \(Q4 2025 and March 2025\)"),
+    ("billings YTD Q3 2025 and Q3 2024", r"'ytd' with two periods is more than I can read"),
+])
+def test_two_periods_that_are_no_range_are_refused_not_half_read(text: str, message: str) -> None:
+    with pytest.raises(MetricQueryError, match=message):
+        find_period(text, AS_OF)
 
 
 def test_last_quarter_in_january_is_the_previous_years_q4_and_can_be_counted_again() -> None:
@@ -101,7 +116,8 @@ def test_relative_ranges_are_counted_again_from_another_date_and_say_what_they_a
     assert reanchor(fixed, date(2024, 1, 1)) == fixed
 
 
-@pytest.mark.parametrize("text", ["this quarter", "MTD", "H1", "billings since March", "last 5 weeks"])
+@pytest.mark.parametrize("text", ["this quarter", "MTD", "H1", "billings since March", "last 5 weeks",
+                                  "billings from jan to March 2025"])
 def test_unsupported_periods_are_refused_with_the_forms_that_work(text: str) -> None:
     with pytest.raises(MetricQueryError, match=r"is not a period I can query; ask for a month \(March 2025"):
         find_period(text, AS_OF)
