@@ -142,7 +142,7 @@ class MetricEngine:
             group_by_names=group_by_names or None,
             time_constraint_start=dt.datetime.combine(first, dt.time.min),
             time_constraint_end=dt.datetime.combine(period.end, dt.time.max),
-            where_constraints=[self._where(metric, f) for f in filters] or None,
+            where_constraints=[" AND ".join(self._where(metric, f) for f in filters)] if filters else None,
             order_by_names=group_by_names or None,  # MetricFlow's row order is unstable unless every group-by is in it
         )
         try:
