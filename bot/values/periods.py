@@ -1,5 +1,6 @@
 """Reporting periods named in a question: Q3 2025, March 2025, 2025-03, FY2025, 2025, H1 2025, last month/quarter/year,
-year to date (YTD, QTD), trailing 12 months (TTM, LTM, last 6 months), alone or ending at a named period.
+year to date (YTD, QTD), trailing 12 months (TTM, LTM, last 6 months), alone or ending at a named period, and
+"from <period> to <period>" as one run of months (any other two periods are refused, never half read).
 
 Brightline's fiscal year is the calendar year (corpus/metrics/bookings_and_billings.yaml, cumulative_billings), so
 FY25 is January-December 2025. Relative periods are anchored to a reference date (`as_of`: given, or the month after
