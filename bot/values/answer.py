@@ -135,7 +135,10 @@ class ValueService:
         choices = asked.choices
         if asked.what == "metric":
             choices = [replace(c, note=self._reading(c.name)) for c in choices]
-        lines = [f"{asked}", ""]
+        if len(choices) == 1:
+            lines = [f"'{asked.words}' is not the name of a {asked.what}; did you mean:", ""]
+        else:
+            lines = [f"'{asked.words}' could be more than one {asked.what}; which one?", ""]
         for n, choice in enumerate(choices, 1):
             note = f", {choice.note}" if choice.note else ""
             lines.append(f"{n}. {choice.label} ({choice.name}){note}: ask \"{choice.question}\"")
@@ -197,7 +200,12 @@ class ValueService:
         except MetricQueryError as exc:
             return replace(base, text=f"{exc}.\nDefinition: [1] {definition.citation}")
         if computed.value is None and not computed.rows:
-            text = f"The warehouse holds no {name} figures{where} for {when}.\nDefinition: [1] {definition.citation}"
+            hint = ""
+            if filters and definition.type == "derived":
+                hint = (f" ({definition.name} is computed from other metrics, and has no figure when the filter leaves "
+                        "one of them without rows; ask for those metrics instead)")
+            text = (f"The warehouse holds no {name} figures{where} for {when}{hint}.\n"
+                    f"Definition: [1] {definition.citation}")
             return replace(base, text=text, sql=computed.sql)
         if computed.group_by:
             dimension = computed.group_by.split("__")[-1]

@@ -258,6 +258,8 @@ def test_other_ambiguous_names_ask_back(service: ValueService, question: str, ch
                                  "main.fct_retention_cohorts (semantic model retention_cohorts), so its value cannot "
                                  "be computed here.\nDefinition: [1] metrics/retention.yaml:114-134"),
     ("bookings for expansion deals in Q2 2025 for Acme", "'Acme' is not a known value of any dimension of bookings"),
+    ("net new MRR for expansion in Q2 2025", "The warehouse holds no Net new MRR figures where movement_type is "
+                                             "expansion for Q2 2025 (net_new_mrr is computed from other metrics"),
 ])
 def test_unknown_words_are_refused_by_name(service: ValueService, question: str, message: str) -> None:
     answer = service.answer(question, AS_OF)
