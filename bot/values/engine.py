@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,7 @@ from bot.errors import MetricQueryError
 from bot.values.duckdb_client import DuckDbClient
 from bot.values.periods import Period
 from bot.values.project import SemanticProject
+from bot.values.question import Filter
 
 
 @dataclass(frozen=True)
@@ -52,12 +54,47 @@ class MetricEngine:
         self._tables = client.tables()
         # MetricFlowEngine renumbers its SQL aliases per query (consistent_id_enumeration): one query at a time
         self._lock = threading.Lock()
+        self._values: dict[str, dict[str, tuple[str, ...]]] = {}  # metric -> dimension -> its values (cached)
 
     def dimensions(self, metric: str) -> list[str]:
         """The categorical dimensions the metric can be grouped by (entity-qualified: `customer_month__plan_tier`)."""
         with self._lock:
             found = self._engine.list_dimensions(metric_names=[metric])
         return sorted(d.dunder_name for d in found if d.type.value == "categorical")
+
+    def dimension_values(self, metric: str) -> dict[str, tuple[str, ...]]:
+        """Each categorical dimension of the metric and the values the warehouse holds for it (asked once, then cached).
+
+        MetricQueryError when the metric's tables are missing; a NULL value (MetricFlow gives it as 'None') is left
+        out, and a metric MetricFlow can't list values for has none."""
+        cached = self._values.get(metric)
+        if cached is not None:
+            return cached
+        from metricflow_semantics.errors.error_classes import MetricFlowException
+
+        self._check_tables(metric)
+        found: dict[str, tuple[str, ...]] = {}
+        source = self._values_source(metric)
+        try:
+            for dimension in self.dimensions(metric):
+                with self._lock:
+                    values = self._engine.get_dimension_values(metric_names=[source], get_group_by_values=dimension)
+                found[dimension] = tuple(sorted(str(v) for v in values if v is not None and str(v) != "None"))
+        except MetricFlowException:
+            found = {}
+        self._values[metric] = found
+        return found
+
+    def _values_source(self, metric: str) -> str:
+        """The metric to ask dimension values of: MetricFlow won't list them for a windowed cumulative metric, so an
+        unfiltered simple metric on the same semantic models stands in (same rows, same values)."""
+        if self._metrics[metric].type.value != "cumulative":
+            return metric
+        models = {model for model, _ in self._inputs(metric)}
+        for name, node in sorted(self._metrics.items()):
+            if node.type.value == "simple" and node.filter is None and {m for m, _ in self._inputs(name)} == models:
+                return str(name)
+        return metric
 
     def latest_month(self, metric: str) -> dt.date | None:
         """The first day of the latest month the metric has data for (a cumulative metric: its input's)."""
@@ -83,8 +120,11 @@ class MetricEngine:
         rows = result.result_df.rows if result.result_df is not None else ()
         return _as_date(rows[0][0]) if rows else None
 
-    def query(self, metric: str, period: Period, group_by: str = "") -> MetricValue:
-        """The value of `metric` for `period`: balances at the period end, flows summed, cumulative at the last day."""
+    def query(self, metric: str, period: Period, group_by: str = "", filters: Sequence[Filter] = ()) -> MetricValue:
+        """The value of `metric` for `period`: balances at the period end, flows summed, cumulative at the last day.
+
+        `filters` keep the rows whose dimension holds one of the values (or none of them); each value must be one
+        the warehouse holds for that dimension, so the where constraint is built only from known values."""
         from metricflow.engine.metricflow_engine import MetricFlowQueryRequest
         from metricflow_semantics.errors.error_classes import MetricFlowException
 
@@ -93,14 +133,17 @@ class MetricEngine:
         # a cumulative metric (YTD, trailing 12 months) is its value on the period's last day
         grain = "day" if cumulative else period.grain
         first = period.end if cumulative else period.start
-        time_column = f"metric_time__{grain}"
-        group_by_names = [time_column, *([group_by] if group_by else [])]
+        # a range of months (YTD, H1) has no MetricFlow grain: one total over the time constraint (balances: the
+        # last snapshot in it, as MetricFlow's non_additive_dimension picks)
+        time_column = "" if grain == "range" else f"metric_time__{grain}"
+        group_by_names = [*([time_column] if time_column else []), *([group_by] if group_by else [])]
         request = MetricFlowQueryRequest.create(
             metric_names=[metric],
-            group_by_names=group_by_names,
+            group_by_names=group_by_names or None,
             time_constraint_start=dt.datetime.combine(first, dt.time.min),
             time_constraint_end=dt.datetime.combine(period.end, dt.time.max),
-            order_by_names=group_by_names,  # MetricFlow's row order is unstable unless every group-by is in it
+            where_constraints=[" AND ".join(self._where(metric, f) for f in filters)] if filters else None,
+            order_by_names=group_by_names or None,  # MetricFlow's row order is unstable unless every group-by is in it
         )
         try:
             with self._lock:
@@ -113,7 +156,7 @@ class MetricEngine:
         groups: list[tuple[str, float | None]] = []
         for row in rows:
             cells = dict(zip(columns, row, strict=True))
-            if _as_date(cells.get(time_column)) == first:
+            if not time_column or _as_date(cells.get(time_column)) == first:
                 value = _number(cells.get(metric))
                 if group_by:
                     key = cells.get(group_by)
@@ -122,6 +165,17 @@ class MetricEngine:
             value = None  # a total is not the sum of the groups for every metric (ratios, distinct counts)
         return MetricValue(metric, period, value, result.sql, self._is_balance(metric), self._unit(metric), group_by,
                            tuple(groups))
+
+    def _where(self, metric: str, found: Filter) -> str:
+        """A MetricFlow where constraint from a filter whose values are all known values of its dimension."""
+        known = self.dimension_values(metric).get(found.dimension)
+        if known is None:
+            raise MetricQueryError(f"{found.dimension} is not a dimension of {metric}")
+        unknown = [v for v in found.values if v not in known]
+        if unknown or not found.values:
+            raise MetricQueryError(f"'{', '.join(unknown)}' is not a value of {found.dimension} ({', '.join(known)})")
+        quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in found.values)
+        return f"{{{{ Dimension('{found.dimension}') }}}} {'NOT IN' if found.exclude else 'IN'} ({quoted})"
 
     def _inputs(self, metric: str) -> list[tuple[str, Any]]:
         """(semantic model, measure) pairs the metric reads, through its input metrics."""
@@ -155,6 +209,14 @@ class MetricEngine:
             raise MetricQueryError(
                 f"{metric} is defined, but the warehouse has no table {tables}, so its value cannot be computed here"
             )
+
+    def unit(self, metric: str) -> str:
+        """"USD", "count", "ratio" or ""."""
+        return self._unit(metric)
+
+    def is_balance(self, metric: str) -> bool:
+        """A balance (MRR, active customers): its value for a period is the one at the period end."""
+        return self._is_balance(metric)
 
     def _is_balance(self, metric: str) -> bool:
         return any(m is not None and m.non_additive_dimension is not None for _, m in self._inputs(metric))

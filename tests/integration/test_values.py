@@ -154,8 +154,8 @@ def test_without_a_date_relative_periods_count_from_the_latest_data(service: Val
 
 @pytest.mark.parametrize(("question", "message"), [
     ("what was widget velocity in Q3 2025?", "'widget velocity' is not a metric I know"),
-    ("what were billings YTD?", "'ytd' is not a period I can query yet"),
-    ("what was ARR for Acme in Q3 2025", "'acme' in the question is not part of arr"),
+    ("what were billings this quarter?", "'this quarter' is not a period I can query"),
+    ("what was ARR for Acme in Q3 2025", "'Acme' is not a known value of any dimension of arr"),
     ("what was ARR in Q3 2030", "The warehouse holds no Annual recurring revenue (ARR) figures for Q3 2030"),
     ("what was gross margin in Q3 2025", "the warehouse has no table main.fct_gl_pnl_lines (semantic model "
                                          "gl_pnl_lines), main.fct_revenue_schedule (semantic model revenue_schedule)"),
@@ -201,8 +201,8 @@ def test_cli_value_and_query(config_path: Path, warehouse: Path) -> None:
     result = runner.invoke(cli, ["--config", str(config_path), "query", "arrr", "--period", "Q3 2025"])
     assert result.exit_code == 1
     assert "'arrr' is not a known metric; close names: accounts_receivable, arr" in result.output
-    result = runner.invoke(cli, ["--config", str(config_path), "query", "arr", "--period", "H1 2025"])
-    assert result.exit_code == 1 and "'h1 2025' is not a period I can query yet" in result.output
+    result = runner.invoke(cli, ["--config", str(config_path), "query", "arr", "--period", "H1"])
+    assert result.exit_code == 1 and "'h1' is not a period I can query" in result.output
     result = runner.invoke(cli, ["--config", str(config_path), "value", "how is ARR calculated?"])
     assert result.exit_code == 1 and "finbot ask" in result.output
 
