@@ -75,12 +75,45 @@ def query_command(state: CliState, metric: str, period: str, as_of: dt.datetime 
 
 
 @click.command("metrics")
+@click.option("--check", is_flag=True, help="Run every metric on the warehouse for its latest month; list the ones "
+              "that can't be computed, with why (exit 1 if any).")
 @click.pass_obj
-def metrics_command(state: CliState) -> None:
-    """List the metrics the corpus defines, with where each is defined (no warehouse needed)."""
+def metrics_command(state: CliState, check: bool) -> None:
+    """List the metrics the corpus defines, with where each is defined (no warehouse needed without --check)."""
     from bot.values.project import load_project
 
     config = state.config
+    if check:
+        failed = check_metrics(_service(config))
+        if failed:
+            raise SystemExit(1)
+        return
     project = load_project(config.corpus.paths, config.warehouse.schema_name)
     for definition in sorted(project.definitions.values(), key=lambda d: d.name):
         click.echo(f"{definition.name:34} {definition.type:10} {definition.citation}")
+
+
+def check_metrics(service: ValueService) -> list[str]:
+    """Print each metric's value for its latest month, or why it is not queryable; returns the ones that failed."""
+    from bot.values.periods import parse_period
+
+    failed = []
+    for name in sorted(service.definitions):
+        try:
+            latest = service.engine.latest_month(name)
+            if latest is None:
+                raise MetricQueryError("the warehouse holds no rows for it")
+            month = parse_period(f"{latest:%B %Y}", latest)
+            computed = service.engine.query(name, month)
+            if computed.value is None:  # a metric with a time offset reads one month past its data
+                latest = (latest - dt.timedelta(days=1)).replace(day=1)
+                month = parse_period(f"{latest:%B %Y}", latest)
+                computed = service.engine.query(name, month)
+        except MetricQueryError as exc:
+            failed.append(name)
+            click.echo(f"{name:34} not queryable: {exc}")
+            continue
+        shown = "no data" if computed.value is None else f"{computed.value:,.4f}".rstrip("0").rstrip(".")
+        click.echo(f"{name:34} ok  {month.label:15} {shown}")
+    click.echo(f"{len(service.definitions) - len(failed)} of {len(service.definitions)} metrics queryable")
+    return failed
