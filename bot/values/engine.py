@@ -49,7 +49,6 @@ class MetricEngine:
             measure.name: (model.name, measure)
             for model in project.manifest.semantic_models for measure in model.measures
         }
-        self._tables = client.tables()
         # MetricFlowEngine renumbers its SQL aliases per query (consistent_id_enumeration): one query at a time
         self._lock = threading.Lock()
 
@@ -148,7 +147,7 @@ class MetricEngine:
         missing = sorted({
             (f"{self.schema}.{self.project.tables.get(model, model)}", model)
             for model, _ in self._inputs(metric)
-            if f"{self.schema}.{self.project.tables.get(model, model)}".lower() not in self._tables
+            if f"{self.schema}.{self.project.tables.get(model, model)}".lower() not in self.client.tables()
         })
         if missing:
             tables = ", ".join(f"{table} (semantic model {model})" for table, model in missing)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -219,3 +220,16 @@ def test_the_finance_tables_are_the_same_on_every_build(warehouse: Path, tmp_pat
     for table in tables:
         query = f"select * from {table} order by all"
         assert rows(warehouse, query) == rows(again, query), table
+
+
+def test_ask_without_the_warehouse_file_says_how_to_build_it_and_cites_the_definition(
+    indexed_config: Path, tmp_path: Path
+) -> None:
+    missing = tmp_path / "not-built.duckdb"
+    result = CliRunner(env={"FINBOT_WAREHOUSE__PATH": str(missing)}).invoke(
+        cli, ["--config", str(indexed_config), "ask", "--json", "what was ARR in Q3 2025?"]
+    )
+    body = json.loads(result.output)
+    assert f"No warehouse at {missing}. Build the demo one with `make warehouse`" in body["answer"]
+    assert body["abstained"] and body["value"]["metric"] == "arr" and body["value"]["value"] is None
+    assert [(s["path"], s["section"]) for s in body["sources"]] == [("metrics/mrr.yaml", "metrics.arr")]
