@@ -17,7 +17,7 @@ from metricflow.sql.render.duckdb_renderer import DuckDbSqlPlanRenderer
 from metricflow.sql.render.sql_plan_renderer import SqlPlanRenderer
 from metricflow_semantics.sql.sql_bind_parameters import SqlBindParameterSet
 
-from bot.errors import MetricQueryError
+from bot.errors import MetricQueryError, WarehouseUnavailableError
 
 _NO_PARAMETERS = SqlBindParameterSet()
 
@@ -42,14 +42,14 @@ class DuckDbClient:
         """The open connection (call with the lock held); MetricQueryError naming the file when there is none."""
         if self._con is None:
             if not self.path.is_file():
-                raise MetricQueryError(
+                raise WarehouseUnavailableError(
                     f"No warehouse at {self.path}. Build the demo one with `make warehouse` (or "
                     f"`python scripts/build_warehouse.py {self.path}`) or point warehouse.path at your DuckDB file"
                 )
             try:
                 self._con = duckdb.connect(str(self.path), read_only=True)
             except duckdb.Error as exc:
-                raise MetricQueryError(f"{self.path}: cannot open the warehouse read-only: {exc}") from None
+                raise WarehouseUnavailableError(f"{self.path}: cannot open the warehouse read-only: {exc}") from None
         return self._con
 
     @property

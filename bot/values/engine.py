@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from bot.errors import MetricQueryError
+from bot.errors import MetricQueryError, WarehouseUnavailableError
 from bot.values.duckdb_client import DuckDbClient
 from bot.values.periods import Period
 from bot.values.project import SemanticProject
@@ -154,6 +154,35 @@ class MetricEngine:
             raise MetricQueryError(
                 f"{metric} is defined, but the warehouse has no table {tables}, so its value cannot be computed here"
             )
+
+    def missing_tables(self, metric: str) -> str | None:
+        """Why the warehouse cannot compute `metric` (a table it reads is absent), or None when it can."""
+        try:
+            self._check_tables(metric)
+        except WarehouseUnavailableError:
+            raise
+        except MetricQueryError as exc:
+            return str(exc)
+        return None
+
+    def run(self, request: Any) -> Any:
+        """One MetricFlowQueryRequest (bot/values/structured.py builds it), one at a time: its result."""
+        from metricflow_semantics.errors.error_classes import MetricFlowException
+
+        try:
+            with self._lock:
+                return self._engine.query(request)
+        except MetricFlowException as exc:
+            raise MetricQueryError(f"MetricFlow could not compute it: {str(exc).splitlines()[0]}") from None
+
+    def dimension_values(self, metrics: list[str], dimension: str) -> list[str]:
+        """The values `dimension` takes in the warehouse for `metrics` (for checking a filter's values)."""
+        with self._lock:
+            return [str(v) for v in self._engine.get_dimension_values(metrics, dimension)]
+
+    def is_balance(self, metric: str) -> bool:
+        """Whether `metric` is a balance: its value for a period is the one at the period's last snapshot."""
+        return self._is_balance(metric)
 
     def _is_balance(self, metric: str) -> bool:
         return any(m is not None and m.non_additive_dimension is not None for _, m in self._inputs(metric))

@@ -30,6 +30,9 @@ def test_the_schema_documents_every_error_and_the_key(indexed_config: Path) -> N
     assert "Retry-After" in ask["responses"]["429"]["headers"]
     assert {"APIKeyHeader", "HTTPBearer"} == set(spec["components"]["securitySchemes"])
     assert {"/healthz", "/readyz", "/metrics"} <= set(spec["paths"])
+    query = spec["paths"]["/v1/metrics/query"]["post"]
+    assert {"400", "401", "422", "429", "503"} <= set(query["responses"]) and "get" in spec["paths"]["/v1/metrics"]
+    assert "data" in spec["components"]["schemas"]["AskResponse"]["properties"]
 
 
 def test_schemathesis_finds_no_5xx_and_no_schema_violation(indexed_config: Path, tmp_path: Path) -> None:
@@ -47,4 +50,5 @@ def test_schemathesis_finds_no_5xx_and_no_schema_violation(indexed_config: Path,
     (tmp_path / "schemathesis.txt").write_text(result.stdout)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert "No issues found" in result.stdout
-    assert "5 selected / 5 total" in result.stdout  # /v1/ask, /v1/ask/stream, /healthz, /readyz, /metrics fuzzed
+    # /v1/ask, /v1/ask/stream, /v1/metrics, /v1/metrics/query, /healthz, /readyz, /metrics fuzzed
+    assert "7 selected / 7 total" in result.stdout
