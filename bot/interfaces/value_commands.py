@@ -88,7 +88,7 @@ def metrics_command(state: CliState, check: bool) -> None:
         if failed:
             raise SystemExit(1)
         return
-    project = load_project(config.corpus.paths, config.warehouse.schema_name)
+    project = load_project(config.corpus.paths, config.warehouse.schema_name, cache=config.index.path / "semantic")
     for definition in sorted(project.definitions.values(), key=lambda d: d.name):
         click.echo(f"{definition.name:34} {definition.type:10} {definition.citation}")
 

@@ -150,7 +150,8 @@ def load_value_service(config: Config) -> ValueService | None:
     settings = config.warehouse
     if settings.path is None:
         return None
-    project = load_project(config.corpus.paths, settings.schema_name, TimeSpine(settings.time_spine))
+    project = load_project(config.corpus.paths, settings.schema_name, TimeSpine(settings.time_spine),
+                           cache=config.index.path / "semantic")
     client = DuckDbClient(settings.path, settings.max_rows, settings.timeout_seconds)
     return ValueService(MetricEngine(project, client, settings.schema_name))
 
