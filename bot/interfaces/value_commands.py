@@ -28,7 +28,8 @@ def _service(config: Config) -> ValueService:
     service = load_value_service(config)
     if service is None:
         raise MetricQueryError(
-            "Metric values are off: set warehouse.path in config.yaml (or FINBOT_WAREHOUSE__PATH) to a DuckDB file; "
+            "Metric values are off: set warehouse.path in config.yaml (or FINBOT_WAREHOUSE__PATH) to a DuckDB file, "
+            "or FINBOT_WAREHOUSE__DSN to a PostgreSQL database; "
             "`python scripts/build_warehouse.py .finbot/warehouse.duckdb` builds the demo one."
         )
     return service

@@ -13,9 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 from bot.errors import MetricQueryError, WarehouseUnavailableError
-from bot.values.duckdb_client import DuckDbClient
 from bot.values.periods import Period
 from bot.values.project import SemanticProject
+from bot.values.warehouse import WarehouseClient
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class MetricValue:
 class MetricEngine:
     """Queries metric values through MetricFlow on one warehouse client."""
 
-    def __init__(self, project: SemanticProject, client: DuckDbClient, schema: str = "main") -> None:
+    def __init__(self, project: SemanticProject, client: WarehouseClient, schema: str = "main") -> None:
         from metricflow.engine.metricflow_engine import MetricFlowEngine
         from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
 
