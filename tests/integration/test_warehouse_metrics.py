@@ -233,3 +233,25 @@ def test_ask_without_the_warehouse_file_says_how_to_build_it_and_cites_the_defin
     assert f"No warehouse at {missing}. Build the demo one with `make warehouse`" in body["answer"]
     assert body["abstained"] and body["value"]["metric"] == "arr" and body["value"]["value"] is None
     assert [(s["path"], s["section"]) for s in body["sources"]] == [("metrics/mrr.yaml", "metrics.arr")]
+
+
+def test_cli_query_groups_and_filters(config_path: Path, warehouse: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--config", str(config_path), "query", "billings", "--period", "Q3 2025",
+                                 "--by", "line_type", "--where", "legal_entity=brightline_gmbh,brightline_uk",
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    expected = rows(warehouse, "select line_type, sum(amount_excl_tax_usd) from fct_invoice_lines "
+                               "where legal_entity in ('brightline_gmbh', 'brightline_uk') "
+                               "and invoice_date between date '2025-07-01' and date '2025-09-30' group by 1 order by 1")
+    assert body["columns"] == ["line_type", "billings"]
+    assert body["rows"] == [[kind, pytest.approx(float(total))] for kind, total in expected]  # type: ignore
+    result = runner.invoke(cli, ["--config", str(config_path), "query", "billings", "--period", "Q3 2025",
+                                 "--where", "legal_entity=acme_ltd"])
+    assert result.exit_code == 1
+    assert "'acme_ltd' is not a value of legal_entity; it has brightline_gmbh, brightline_inc, brightline_uk" \
+        in result.output
+    result = runner.invoke(cli, ["--config", str(config_path), "query", "billings", "--period", "Q3 2025",
+                                 "--where", "legal_entity"])
+    assert result.exit_code == 2 and "write DIM=VALUE" in result.output
