@@ -327,7 +327,8 @@ SQL_TABLES = {
             select cast(date_trunc('month', recognition_date) as date) as period, legal_entity, revenue_stream,
                    sum(recognized_amount_usd) as amount
             from fct_revenue_schedule where recognition_date between '2024-01-01' and '2025-12-31' group by all),
-        months as (select period, legal_entity, sum(amount) as revenue, row_number() over () as n
+        months as (select period, legal_entity, sum(amount) as revenue,
+                          datediff('month', date '2024-01-01', period) as n
                    from revenue group by all),
         booked as (select cast(date_trunc('month', booking_date) as date) as period,
                           sum(first_year_subscription_value_usd) as acv from fct_bookings group by 1),

@@ -196,7 +196,8 @@ def create_api(
             headers={"Cache-Control": "no-store"},
         )
 
-    mount_metric_routes(app, service, answerer.values)
+    if answerer.values is not None:  # GET /v1/metrics, POST /v1/metrics/query
+        mount_metric_routes(app, service, answerer.values)
 
     if mcp is not None:
         from bot.interfaces.mcp_http import mount_mcp

@@ -22,6 +22,14 @@ if TYPE_CHECKING:
 
 MAX_METRICS = 10
 MAX_GROUP_BYS = 3
+# The period forms a structured query takes (the question reader takes more phrasings)
+_MONTH_NAMES = "January|February|March|April|May|June|July|August|September|October|November|December"
+PERIOD_PATTERN = (rf"^(Q[1-4] (19|20)\d\d|(19|20)\d\d-(0[1-9]|1[0-2])|({_MONTH_NAMES}) (19|20)\d\d"
+                  r"|(FY)?(19|20)\d\d|last (month|quarter|year))$")
+
+
+class UnknownNameError(MetricQueryError):
+    """A metric, dimension or dimension value the semantic layer or the warehouse does not have (HTTP 404)."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +105,7 @@ def query_metrics(
         known = set(engine.dimension_values(names, qualified))
         unknown = [v for v in values if v not in known]
         if unknown or not values:
-            raise MetricQueryError(
+            raise UnknownNameError(
                 f"'{unknown[0] if unknown else ''}' is not a value of {qualified.split('__')[-1]}; it has "
                 f"{', '.join(sorted(known)[:20]) or 'no values'}"
             )
@@ -140,7 +148,7 @@ def _metric(service: ValueService, metric: str) -> Definition:
     if found is None or found[1] != normalise(metric):
         close = service.names.suggest(metric)
         hint = f"; close names: {', '.join(close)}" if close else "; GET /v1/metrics lists them"
-        raise MetricQueryError(f"'{metric}' is not a known metric{hint}")
+        raise UnknownNameError(f"'{metric}' is not a known metric{hint}")
     return found[0]
 
 
@@ -154,7 +162,7 @@ def _dimension(name: str, available: set[str], metrics: list[str]) -> str:
     if matches:
         raise MetricQueryError(f"'{name}' could be {' or '.join(matches)}; say which")
     short = sorted({d.split("__")[-1] for d in available})
-    raise MetricQueryError(f"'{name}' is not a dimension of {', '.join(metrics)}; "
+    raise UnknownNameError(f"'{name}' is not a dimension of {', '.join(metrics)}; "
                            f"{'they' if len(metrics) > 1 else 'it'} can be grouped by {', '.join(short) or 'nothing'}")
 
 

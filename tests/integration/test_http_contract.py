@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from bot.answering.answerer import load_answerer
-from bot.config import Http, load_config
+from bot.config import Config, Http, load_config
 from bot.interfaces.api import create_api
 from bot.interfaces.http_auth import ApiKeys
 from tests.integration.servers import uvicorn_in_thread
@@ -21,8 +21,14 @@ KEY = "contract-test-key-0123456789"
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 
 
-def test_the_schema_documents_every_error_and_the_key(indexed_config: Path) -> None:
-    app = create_api(load_answerer(load_config(indexed_config)), keys=ApiKeys.of([KEY]))
+def with_values(indexed_config: Path, warehouse: Path) -> Config:
+    """The ingested corpus with the demo warehouse: the metric routes are part of the contract."""
+    config = load_config(indexed_config)
+    return config.model_copy(update={"warehouse": config.warehouse.model_copy(update={"path": warehouse})})
+
+
+def test_the_schema_documents_every_error_and_the_key(indexed_config: Path, warehouse: Path) -> None:
+    app = create_api(load_answerer(with_values(indexed_config, warehouse)), keys=ApiKeys.of([KEY]))
     spec = app.openapi()
     ask = spec["paths"]["/v1/ask"]["post"]
     assert {"400", "401", "413", "422", "429", "500", "503", "504"} <= set(ask["responses"])
@@ -35,9 +41,10 @@ def test_the_schema_documents_every_error_and_the_key(indexed_config: Path) -> N
     assert "data" in spec["components"]["schemas"]["AskResponse"]["properties"]
 
 
-def test_schemathesis_finds_no_5xx_and_no_schema_violation(indexed_config: Path, tmp_path: Path) -> None:
+def test_schemathesis_finds_no_5xx_and_no_schema_violation(indexed_config: Path, warehouse: Path,
+                                                            tmp_path: Path) -> None:
     # No rate limit: the fuzzer's few hundred requests must reach the answerer, not a 429.
-    app = create_api(load_answerer(load_config(indexed_config)), http=Http(rate_limit_per_key=0),
+    app = create_api(load_answerer(with_values(indexed_config, warehouse)), http=Http(rate_limit_per_key=0),
                      keys=ApiKeys.of([KEY]))
     with uvicorn_in_thread(app) as url:
         result = subprocess.run(

@@ -91,7 +91,7 @@ def test_get_metrics_lists_every_metric_with_its_dimensions(client: httpx.Client
 def test_a_structured_query_groups_and_filters(client: httpx.Client, warehouse: Path) -> None:
     response = client.post("/v1/metrics/query", json={
         "metrics": ["arr", "active customers"], "period": "Q3 2025", "group_by": ["plan_tier"],
-        "where": {"region": ["emea"]},
+        "where": {"region": ["emea"]}, "as_of": "2026-01-15",
     })
     assert response.status_code == 200, response.text
     body = response.json()
@@ -114,12 +114,15 @@ def test_a_cumulative_metric_is_its_value_on_the_periods_last_day(client: httpx.
 
 
 @pytest.mark.parametrize(("payload", "status", "message"), [
-    ({"metrics": ["arrr"], "period": "Q3 2025"}, 400, "'arrr' is not a known metric; close names:"),
-    ({"metrics": ["arr"], "period": "Q3 2025", "where": {"plan_tier": ["acme"]}}, 400,
+    ({"metrics": ["arrr"], "period": "Q3 2025"}, 404, "'arrr' is not a known metric; close names:"),
+    ({"metrics": ["arr"], "period": "Q3 2025", "where": {"plan_tier": ["acme"]}}, 404,
      "'acme' is not a value of plan_tier; it has enterprise, growth, starter"),
-    ({"metrics": ["arr"], "period": "Q3 2025", "group_by": ["colour"]}, 400,
+    ({"metrics": ["arr"], "period": "Q3 2025", "group_by": ["colour"]}, 404,
      "'colour' is not a dimension of arr; it can be grouped by billing_interval"),
-    ({"metrics": ["arr"], "period": "H1 2025"}, 400, "'h1 2025' is not a period I can query yet"),
+    ({"metrics": ["arr", "trailing_12m_billings"], "period": "Q3 2025"}, 400,
+     "trailing_12m_billings is cumulative: query it on its own"),
+    ({"metrics": ["arr"], "period": "H1 2025"}, 422, "String should match pattern"),
+    ({"metrics": ["arr"], "period": "Q3 2025", "as_of": 0}, 422, "as_of must be a date string"),
     ({"metrics": ["arr"], "period": "Q3 2025", "sql": "drop table fct_mrr"}, 422, "Extra inputs are not permitted"),
     ({"metrics": [], "period": "Q3 2025"}, 422, "at least 1 item"),
 ])
@@ -152,6 +155,6 @@ def test_a_missing_warehouse_is_a_503_for_data_and_a_clear_answer_for_ask(
         ask = client.post("/v1/ask", json={"question": "what was ARR in Q3 2025?"})
         assert ask.status_code == 200 and f"No warehouse at {missing}" in ask.json()["answer"]
         assert ask.json()["sources"][0]["section"] == "metrics.arr" and "data" not in ask.json()
-    with uvicorn_in_thread(create_api(off, keys=ApiKeys.of([KEY]))) as url:
-        response = httpx.get(f"{url}/v1/metrics", headers={"X-API-Key": KEY}, timeout=30)
-        assert response.status_code == 503 and "Metric values are off" in response.json()["detail"]
+    with uvicorn_in_thread(create_api(off, keys=ApiKeys.of([KEY]))) as url:  # values off: no such routes
+        assert httpx.get(f"{url}/v1/metrics", headers={"X-API-Key": KEY}, timeout=30).status_code == 404
+        assert "/v1/metrics/query" not in httpx.get(f"{url}/openapi.json", timeout=30).json()["paths"]
