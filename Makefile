@@ -13,9 +13,12 @@ export TRANSFORMERS_OFFLINE := 1
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-run: install  ## set up .venv, index corpus/ into embedded Chroma, serve HTTP on 127.0.0.1:8000
+WAREHOUSE := .finbot/warehouse.duckdb
+
+run: install $(WAREHOUSE)  ## set up .venv, build the demo warehouse if absent, index corpus/, serve HTTP on 127.0.0.1:8000
 	$(BIN)/finbot ingest
-	$(BIN)/finbot serve
+	# metric values from the demo warehouse; export FINBOT_WAREHOUSE__PATH to serve another one
+	FINBOT_WAREHOUSE__PATH=$${FINBOT_WAREHOUSE__PATH-$(WAREHOUSE)} $(BIN)/finbot serve
 
 install: $(STAMP)  ## create .venv with the pinned dependencies (re-runs when the lock changes)
 
@@ -35,8 +38,12 @@ ingest: install  ## (re)index the configured corpus folders
 serve: install  ## serve the HTTP API on the configured host and port
 	$(BIN)/finbot serve
 
-warehouse: install  ## build Brightline's demo DuckDB warehouse at .finbot/warehouse.duckdb (seeded, ~1 s)
-	$(BIN)/python scripts/build_warehouse.py .finbot/warehouse.duckdb
+warehouse: install  ## (re)build Brightline's demo DuckDB warehouse at .finbot/warehouse.duckdb (seeded, a few s)
+	$(BIN)/python scripts/build_warehouse.py $(WAREHOUSE)
+
+# built when absent, and again when its generator changes
+$(WAREHOUSE): scripts/build_warehouse.py scripts/warehouse_finance.py | $(STAMP)
+	$(BIN)/python scripts/build_warehouse.py $@
 
 # Debian packages the tests drive for real: Chromium (the web page, headless) and PostgreSQL (a warehouse).
 SYSTEM_PACKAGES := chromium postgresql

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -173,16 +173,24 @@ class Warehouse(Section):
     # The DuckDB file metric values are computed from (opened read-only); empty = values are off.
     # `python scripts/build_warehouse.py .finbot/warehouse.duckdb` builds Brightline's demo warehouse.
     path: Path | None = None
+    # Or a PostgreSQL warehouse: a libpq conninfo or URL. It may hold a password, so set it through the environment
+    # (FINBOT_WAREHOUSE__DSN); it wins over `path`. Other engines plug in at bot/values/warehouse.py.
+    dsn: SecretStr | None = None
     schema_name: str = Field("main", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     time_spine: str = Field("metricflow_time_spine", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     # Queries returning more rows than this fail instead of flooding an answer; slower ones are interrupted.
     max_rows: int = Field(10_000, gt=0)
     timeout_seconds: float = Field(10.0, gt=0)
 
-    @field_validator("path", mode="before")
+    @field_validator("path", "dsn", mode="before")
     @classmethod
     def empty_is_off(cls, value: Any) -> Any:
         return None if value in ("", None) else value
+
+    @property
+    def enabled(self) -> bool:
+        """Whether metric values are on: a DuckDB path or a Postgres DSN is set."""
+        return self.path is not None or self.dsn is not None
 
 
 class Eval(Section):

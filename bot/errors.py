@@ -23,6 +23,10 @@ class MetricQueryError(FinbotError):
     """A metric value cannot be computed as asked: unknown metric, unsupported period, no warehouse."""
 
 
+class WarehouseUnavailableError(MetricQueryError):
+    """The warehouse is missing or cannot be opened: the server's problem, not the question's (HTTP 503)."""
+
+
 # Everything a boundary (CLI, API) reports as a plain message.
 USER_ERRORS: tuple[type[Exception], ...] = (FinbotError, IngestError)
 

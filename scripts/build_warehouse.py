@@ -7,8 +7,10 @@ rows on every run, in about a second.
 Tables (schema main): fct_mrr (customer x month-end snapshots, Dec 2023 - Dec 2025), fct_mrr_movements (derived
 from consecutive fct_mrr months, so opening MRR plus movements equals closing MRR), fct_invoice_lines (monthly plans
 invoiced monthly, annual plans yearly in full, setup fees, usage, credit notes), fct_bookings (new logos, expansions,
-annual renewals) and metricflow_time_spine (one row per day, 2023-2026). Other semantic models' tables are absent:
-their metrics are defined but not queryable here.
+annual renewals) and metricflow_time_spine (one row per day, 2023-2026); then scripts/warehouse_finance.py derives
+payments, Lumen balance transactions, fees, disputes, collections, month-end AR, the revenue schedule, deferred and
+unbilled balances, retention cohorts, the GL P&L, cash burn and dim_calendar. `finbot metrics --check` lists any
+metric the warehouse cannot compute, with why.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+from warehouse_finance import add_finance_tables  # scripts/ is on sys.path when this file runs as a script
 
 SEED = 20250101
 CUSTOMERS = 420
@@ -213,7 +216,8 @@ def build(path: Path) -> dict[str, int]:
                         f"columns={{{columns}}}) order by 1")
         con.execute("create table metricflow_time_spine as select cast(d as date) as date_day "
                     "from range(date '2023-01-01', date '2027-01-01', interval 1 day) t(d)")
-        tables = [*TABLES, "metricflow_time_spine"]
+        # after the subscription tables, from their rows and a random stream of its own: they never change
+        tables = [*TABLES, "metricflow_time_spine", *add_finance_tables(con, Path(scratch))]
         counts = {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in tables}
     partial.replace(path)
     return counts

@@ -102,9 +102,25 @@ class Answer:
         }
         if self.value is not None:
             body["value"] = self.value
+            if (data := value_data(self.value)) is not None:
+                body["data"] = data
         if explain:
             body["parts"] = self.parts
         return body
+
+
+def value_data(value: dict[str, Any]) -> dict[str, Any] | None:
+    """A value answer's numbers as a table (`data` in the JSON): metrics, period, columns, rows, sql; None when
+    it was refused."""
+    if value.get("refused") or not value.get("sql") or not value.get("metric"):
+        return None
+    metric = value["metric"]
+    period = {"label": value.get("period"), "start": value.get("start"), "end": value.get("end")}
+    if value.get("group_by") and value.get("rows") is not None:
+        columns, rows = [value["group_by"], metric], [[key, number] for key, number in value["rows"]]
+    else:
+        columns, rows = ["period", metric], [[value.get("period"), value.get("value")]]
+    return {"metrics": [metric], "period": period, "columns": columns, "rows": rows, "sql": value["sql"]}
 
 
 @dataclass

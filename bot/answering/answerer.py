@@ -214,7 +214,7 @@ def load_writing(config: Config, environ: Mapping[str, str]) -> Writing:
 def load_values(config: Config) -> ValueService | None:
     """The metric value service when `warehouse.path` is set; a broken semantic layer or a missing warehouse
     turns values off with a warning instead of stopping the documents from being answered."""
-    if config.warehouse.path is None:
+    if not config.warehouse.enabled:
         return None
     from bot.values.answer import load_value_service
 

@@ -15,6 +15,7 @@ from bot.config import Auth, Http, Index
 from bot.errors import USER_ERRORS
 from bot.interfaces.ask_stream import events
 from bot.interfaces.http_auth import ApiKeys
+from bot.interfaces.metric_routes import Cell, PeriodOut, mount_metric_routes
 from bot.interfaces.service import Service
 from bot.interfaces.web.page import mount_web
 from ingest.errors import IndexUnreachableError
@@ -101,6 +102,14 @@ class SourceOut(BaseModel):
     cited: bool = Field(True, description="Whether the answer text cites this source ([n]).")
 
 
+class ValueDataOut(BaseModel):
+    metrics: list[str] = Field(examples=[["arr"]])
+    period: PeriodOut
+    columns: list[str] = Field(examples=[["period", "arr"]])
+    rows: list[list[Cell]] = Field(examples=[[["Q3 2025", 6806584.32]]])
+    sql: str
+
+
 class AskResponse(BaseModel):
     answer: str
     abstained: bool
@@ -108,6 +117,9 @@ class AskResponse(BaseModel):
     sources: list[SourceOut]
     value: dict[str, Any] | None = Field(
         default=None, description="A metric value from the warehouse: metric, period, value, unit, sql, citation."
+    )
+    data: ValueDataOut | None = Field(
+        default=None, description="A value answer's numbers as a table: metrics, period, columns, rows, sql."
     )
     parts: list[str] | None = Field(
         default=None, description="With explain: the asks found in the question, each answered on its own."
@@ -183,6 +195,9 @@ def create_api(
             events(answer, answerer, http_request, observe), media_type="text/event-stream",
             headers={"Cache-Control": "no-store"},
         )
+
+    if answerer.values is not None:  # GET /v1/metrics, POST /v1/metrics/query
+        mount_metric_routes(app, service, answerer.values)
 
     if mcp is not None:
         from bot.interfaces.mcp_http import mount_mcp

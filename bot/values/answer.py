@@ -253,13 +253,14 @@ class _Unqueryable(MetricQueryError):
 
 def load_value_service(config: Config) -> ValueService | None:
     """The value service for `config`, or None when `warehouse.path` is unset (values are off)."""
-    from bot.values.duckdb_client import DuckDbClient
+    from bot.values.warehouse import open_client
 
     settings = config.warehouse
-    if settings.path is None:
+    if not settings.enabled:
         return None
-    project = load_project(config.corpus.paths, settings.schema_name, TimeSpine(settings.time_spine))
-    client = DuckDbClient(settings.path, settings.max_rows, settings.timeout_seconds)
+    project = load_project(config.corpus.paths, settings.schema_name, TimeSpine(settings.time_spine),
+                           cache=config.index.path / "semantic")
+    client = open_client(settings)
     return ValueService(MetricEngine(project, client, settings.schema_name))
 
 

@@ -17,28 +17,40 @@ from metricflow.sql.render.duckdb_renderer import DuckDbSqlPlanRenderer
 from metricflow.sql.render.sql_plan_renderer import SqlPlanRenderer
 from metricflow_semantics.sql.sql_bind_parameters import SqlBindParameterSet
 
-from bot.errors import MetricQueryError
+from bot.errors import MetricQueryError, WarehouseUnavailableError
 
 _NO_PARAMETERS = SqlBindParameterSet()
 
 
 class DuckDbClient:
-    """Runs MetricFlow's SQL on one read-only DuckDB connection; at most `max_rows` rows come back."""
+    """Runs MetricFlow's SQL on one read-only DuckDB connection; at most `max_rows` rows come back.
+
+    The file is opened on first use, so a server started before the warehouse was built answers value questions
+    as soon as it exists (and until then says how to build it, with the definition).
+    """
 
     def __init__(self, path: Path, max_rows: int = 10_000, timeout_seconds: float = 10.0) -> None:
-        if not path.is_file():
-            raise MetricQueryError(
-                f"No warehouse at {path}. Build the demo one with `python scripts/build_warehouse.py {path}` "
-                "or point warehouse.path at your DuckDB file."
-            )
-        try:
-            self._con = duckdb.connect(str(path), read_only=True)
-        except duckdb.Error as exc:
-            raise MetricQueryError(f"{path}: cannot open the warehouse read-only: {exc}") from None
+        self.path = path
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._tables: set[str] | None = None
         self._lock = threading.Lock()  # one DuckDB connection is not for concurrent use
         self._renderer = DuckDbSqlPlanRenderer()
         self.max_rows = max_rows
         self.timeout_seconds = timeout_seconds
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        """The open connection (call with the lock held); MetricQueryError naming the file when there is none."""
+        if self._con is None:
+            if not self.path.is_file():
+                raise WarehouseUnavailableError(
+                    f"No warehouse at {self.path}. Build the demo one with `make warehouse` (or "
+                    f"`python scripts/build_warehouse.py {self.path}`) or point warehouse.path at your DuckDB file"
+                )
+            try:
+                self._con = duckdb.connect(str(self.path), read_only=True)
+            except duckdb.Error as exc:
+                raise WarehouseUnavailableError(f"{self.path}: cannot open the warehouse read-only: {exc}") from None
+        return self._con
 
     @property
     def sql_engine_type(self) -> SqlEngine:
@@ -68,23 +80,31 @@ class DuckDbClient:
             self._run(f"EXPLAIN {stmt}", sql_bind_parameter_set)
 
     def close(self) -> None:
-        self._con.close()
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
 
     def render_bind_parameter_key(self, bind_parameter_key: str) -> str:
         return f"${bind_parameter_key}"
 
     def tables(self) -> set[str]:
-        """The `schema.table` names the warehouse holds (lower case)."""
+        """The `schema.table` names the warehouse holds (lower case), read once."""
         with self._lock:
-            rows = self._con.execute("select table_schema, table_name from information_schema.tables").fetchall()
-        return {f"{schema}.{name}".lower() for schema, name in rows}
+            if self._tables is None:
+                rows = self._connection().execute(
+                    "select table_schema, table_name from information_schema.tables"
+                ).fetchall()
+                self._tables = {f"{schema}.{name}".lower() for schema, name in rows}
+            return self._tables
 
     def _run(self, stmt: str, params: SqlBindParameterSet) -> Any:
         # DuckDB has no statement timeout: interrupt the connection from a timer instead
-        timer = threading.Timer(self.timeout_seconds, self._con.interrupt)
+        con = self._connection()
+        timer = threading.Timer(self.timeout_seconds, con.interrupt)
         timer.start()
         try:
-            return self._con.execute(stmt, dict(params.param_dict) or None)
+            return con.execute(stmt, dict(params.param_dict) or None)
         except duckdb.InterruptException:
             raise MetricQueryError(
                 f"the warehouse query took longer than {self.timeout_seconds:g} s (warehouse.timeout_seconds)"

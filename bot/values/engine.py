@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from bot.errors import MetricQueryError
-from bot.values.duckdb_client import DuckDbClient
+from bot.errors import MetricQueryError, WarehouseUnavailableError
 from bot.values.periods import Period
 from bot.values.project import SemanticProject
 from bot.values.question import Filter
+from bot.values.warehouse import WarehouseClient
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class MetricValue:
 class MetricEngine:
     """Queries metric values through MetricFlow on one warehouse client."""
 
-    def __init__(self, project: SemanticProject, client: DuckDbClient, schema: str = "main") -> None:
+    def __init__(self, project: SemanticProject, client: WarehouseClient, schema: str = "main") -> None:
         from metricflow.engine.metricflow_engine import MetricFlowEngine
         from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
 
@@ -51,7 +51,6 @@ class MetricEngine:
             measure.name: (model.name, measure)
             for model in project.manifest.semantic_models for measure in model.measures
         }
-        self._tables = client.tables()
         # MetricFlowEngine renumbers its SQL aliases per query (consistent_id_enumeration): one query at a time
         self._lock = threading.Lock()
         self._values: dict[str, dict[str, tuple[str, ...]]] = {}  # metric -> dimension -> its values (cached)
@@ -202,13 +201,39 @@ class MetricEngine:
         missing = sorted({
             (f"{self.schema}.{self.project.tables.get(model, model)}", model)
             for model, _ in self._inputs(metric)
-            if f"{self.schema}.{self.project.tables.get(model, model)}".lower() not in self._tables
+            if f"{self.schema}.{self.project.tables.get(model, model)}".lower() not in self.client.tables()
         })
         if missing:
             tables = ", ".join(f"{table} (semantic model {model})" for table, model in missing)
             raise MetricQueryError(
                 f"{metric} is defined, but the warehouse has no table {tables}, so its value cannot be computed here"
             )
+
+    def missing_tables(self, metric: str) -> str | None:
+        """Why the warehouse cannot compute `metric` (a table it reads is absent), or None when it can."""
+        try:
+            self._check_tables(metric)
+        except WarehouseUnavailableError:
+            raise
+        except MetricQueryError as exc:
+            return str(exc)
+        return None
+
+    def run(self, request: Any) -> Any:
+        """One MetricFlowQueryRequest (bot/values/structured.py builds it), one at a time: its result."""
+        from metricflow_semantics.errors.error_classes import MetricFlowException
+
+        try:
+            with self._lock:
+                return self._engine.query(request)
+        except MetricFlowException as exc:
+            raise MetricQueryError(f"MetricFlow could not compute it: {str(exc).splitlines()[0]}") from None
+
+    def values_of(self, metrics: list[str], dimension: str) -> list[str]:
+        """The values `dimension` takes in the warehouse for `metrics` (for checking a filter's values)."""
+        with self._lock:
+            return [str(v) for v in self._engine.get_dimension_values(metrics, dimension)]
+
 
     def unit(self, metric: str) -> str:
         """"USD", "count", "ratio" or ""."""

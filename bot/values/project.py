@@ -8,9 +8,13 @@ keeps where it is defined (path and lines, as ingest cites it), so a value answe
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
+import logging
+import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,7 @@ import yaml
 from bot.errors import SemanticLayerError
 from ingest.yaml_tree import describe_yaml_error, get, items, name_of, scalar, span
 
+logger = logging.getLogger(__name__)
 _REF = re.compile(r"""^\s*ref\(\s*['"](?P<name>[\w.]+)['"]\s*\)\s*$""")
 _SUFFIXES = (".yml", ".yaml")
 
@@ -80,18 +85,93 @@ def find_semantic_files(folders: Sequence[Path]) -> list[tuple[Path, Path]]:
     return found
 
 
-def load_project(folders: Sequence[Path], schema: str = "main", time_spine: TimeSpine | None = None) -> SemanticProject:
-    """Parse, transform and validate the semantic layer found in `folders`; SemanticLayerError names file and field."""
+def load_project(
+    folders: Sequence[Path], schema: str = "main", time_spine: TimeSpine | None = None, cache: Path | None = None
+) -> SemanticProject:
+    """Parse, transform and validate the semantic layer found in `folders`; SemanticLayerError names file and field.
+
+    With `cache` (a folder), the built project is kept there keyed by the sha256 of the semantic YAML files (and
+    the schema, time spine and MetricFlow version): an edited metric changes the key, so it is rebuilt, and values
+    and definitions never drift apart.
+    """
+    files = find_semantic_files(folders)
+    spine = time_spine or TimeSpine()
+    key = _fingerprint(files, schema, spine) if cache is not None else ""
+    if cache is not None and (cached := _read_cache(cache, key)) is not None:
+        return cached
+    project = _load(files, folders, schema, spine)
+    if cache is not None:
+        _write_cache(cache, key, project)
+    return project
+
+
+def _load(files: list[tuple[Path, Path]], folders: Sequence[Path], schema: str, spine: TimeSpine) -> SemanticProject:
     semantic_models: list[_Source] = []
     metrics: list[_Source] = []
-    for folder, path in find_semantic_files(folders):
+    for folder, path in files:
         rel = path.relative_to(folder).as_posix()
         for key, source in _read_items(path, rel):
             (semantic_models if key == "semantic_models" else metrics).append(source)
     if not metrics:
         raise SemanticLayerError(f"no `metrics:` found in {', '.join(map(str, folders))}; "
                                  "point corpus.paths at the folders holding the dbt metric YAML")
-    return _build(semantic_models, metrics, schema, time_spine or TimeSpine())
+    return _build(semantic_models, metrics, schema, spine)
+
+
+_CACHE_FORMAT = 1
+
+
+def _fingerprint(files: list[tuple[Path, Path]], schema: str, spine: TimeSpine) -> str:
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(f"{_CACHE_FORMAT}|{version('metricflow')}|{schema}|{spine.table}|{spine.column}".encode())
+    for folder, path in files:
+        digest.update(f"\0{path.relative_to(folder).as_posix()}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _cache_file(cache: Path, key: str) -> Path:
+    return cache / f"semantic-manifest-{key[:20]}.json"
+
+
+def _read_cache(cache: Path, key: str) -> SemanticProject | None:
+    """The project cached under `key`, or None (absent, another key, or unreadable: then it is rebuilt)."""
+    from metricflow_semantic_interfaces.implementations.semantic_manifest import PydanticSemanticManifest
+
+    path = _cache_file(cache, key)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("key") != key:
+            return None
+        manifest = PydanticSemanticManifest.parse_obj(data["manifest"])
+        definitions = {d["name"]: Definition(**{**d, "aliases": tuple(d["aliases"])}) for d in data["definitions"]}
+        return SemanticProject(manifest, definitions, dict(data["tables"]), list(data["warnings"]))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+        logger.warning("%s: unreadable semantic manifest cache (%s); rebuilding it", path, exc)
+        return None
+
+
+def _write_cache(cache: Path, key: str, project: SemanticProject) -> None:
+    """Write the project under `key` (atomically) and drop the manifests of earlier versions of the YAML."""
+    path = _cache_file(cache, key)
+    body = {
+        "key": key, "manifest": json.loads(project.manifest.json()),
+        "definitions": [asdict(d) for d in project.definitions.values()],
+        "tables": project.tables, "warnings": project.warnings,
+    }
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + f".{os.getpid()}.partial")
+        partial.write_text(json.dumps(body), encoding="utf-8")
+        partial.replace(path)
+        for old in cache.glob("semantic-manifest-*.json"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError as exc:  # a read-only index folder: values still work, built on every load
+        logger.warning("%s: cannot cache the semantic manifest (%s)", cache, exc)
 
 
 def _read_items(path: Path, rel: str) -> Iterable[tuple[str, _Source]]:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from bot.answering.answerer import load_answerer
-from bot.config import Http, load_config
+from bot.config import Config, Http, load_config
 from bot.interfaces.api import create_api
 from bot.interfaces.http_auth import ApiKeys
 from tests.integration.servers import uvicorn_in_thread
@@ -21,8 +21,14 @@ KEY = "contract-test-key-0123456789"
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 
 
-def test_the_schema_documents_every_error_and_the_key(indexed_config: Path) -> None:
-    app = create_api(load_answerer(load_config(indexed_config)), keys=ApiKeys.of([KEY]))
+def with_values(indexed_config: Path, warehouse: Path) -> Config:
+    """The ingested corpus with the demo warehouse: the metric routes are part of the contract."""
+    config = load_config(indexed_config)
+    return config.model_copy(update={"warehouse": config.warehouse.model_copy(update={"path": warehouse})})
+
+
+def test_the_schema_documents_every_error_and_the_key(indexed_config: Path, warehouse: Path) -> None:
+    app = create_api(load_answerer(with_values(indexed_config, warehouse)), keys=ApiKeys.of([KEY]))
     spec = app.openapi()
     ask = spec["paths"]["/v1/ask"]["post"]
     assert {"400", "401", "413", "422", "429", "500", "503", "504"} <= set(ask["responses"])
@@ -30,11 +36,15 @@ def test_the_schema_documents_every_error_and_the_key(indexed_config: Path) -> N
     assert "Retry-After" in ask["responses"]["429"]["headers"]
     assert {"APIKeyHeader", "HTTPBearer"} == set(spec["components"]["securitySchemes"])
     assert {"/healthz", "/readyz", "/metrics"} <= set(spec["paths"])
+    query = spec["paths"]["/v1/metrics/query"]["post"]
+    assert {"400", "401", "422", "429", "503"} <= set(query["responses"]) and "get" in spec["paths"]["/v1/metrics"]
+    assert "data" in spec["components"]["schemas"]["AskResponse"]["properties"]
 
 
-def test_schemathesis_finds_no_5xx_and_no_schema_violation(indexed_config: Path, tmp_path: Path) -> None:
+def test_schemathesis_finds_no_5xx_and_no_schema_violation(indexed_config: Path, warehouse: Path,
+                                                            tmp_path: Path) -> None:
     # No rate limit: the fuzzer's few hundred requests must reach the answerer, not a 429.
-    app = create_api(load_answerer(load_config(indexed_config)), http=Http(rate_limit_per_key=0),
+    app = create_api(load_answerer(with_values(indexed_config, warehouse)), http=Http(rate_limit_per_key=0),
                      keys=ApiKeys.of([KEY]))
     with uvicorn_in_thread(app) as url:
         result = subprocess.run(
@@ -47,4 +57,5 @@ def test_schemathesis_finds_no_5xx_and_no_schema_violation(indexed_config: Path,
     (tmp_path / "schemathesis.txt").write_text(result.stdout)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert "No issues found" in result.stdout
-    assert "5 selected / 5 total" in result.stdout  # /v1/ask, /v1/ask/stream, /healthz, /readyz, /metrics fuzzed
+    # /v1/ask, /v1/ask/stream, /v1/metrics, /v1/metrics/query, /healthz, /readyz, /metrics fuzzed
+    assert "7 selected / 7 total" in result.stdout

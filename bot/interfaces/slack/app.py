@@ -71,6 +71,7 @@ class SlackBot:
         app.action(blocks.UP)(self.on_vote)
         app.action(blocks.DOWN)(self.on_vote)
         app.view(blocks.COMMENT_VIEW)(self.on_comment)
+        app.action(blocks.SHOW_SQL)(self.on_show_sql)
 
     # ---- events ----------------------------------------------------------------------------------------
 
@@ -189,6 +190,22 @@ class SlackBot:
                 )
             except Exception:
                 self.apology("saving a feedback comment")  # logged; the dialog is already closed
+
+    async def on_show_sql(self, ack: AsyncAck, body: Payload, action: Payload, client: AsyncWebClient,
+                          respond: AsyncRespond) -> None:
+        """"Show SQL" on a value answer: the SQL MetricFlow ran, from the answer's record, in a dialog."""
+        await ack()
+        answer_id = action["value"]
+        try:
+            text = await asyncio.to_thread(self.store.answer_text, answer_id)
+            sql = blocks.sql_of(text) if text else None
+            if sql is None:
+                await respond(text="I no longer have the SQL of that answer; ask the question again.",
+                              response_type="ephemeral", replace_original=False)
+                return
+            await client.views_open(trigger_id=body["trigger_id"], view=blocks.sql_modal(sql))
+        except Exception:
+            await respond(text=self.apology("showing the SQL"), response_type="ephemeral", replace_original=False)
 
     # ---- helpers ----------------------------------------------------------------------------------------
 

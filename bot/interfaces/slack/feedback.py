@@ -119,6 +119,12 @@ class FeedbackStore:
                  thread_ts, _now()),
             )
 
+    def answer_text(self, answer_id: str) -> str | None:
+        """The text of a recorded answer (a value answer's holds its SQL), or None when it is not recorded."""
+        with self._connect() as db:
+            row = db.execute("SELECT answer FROM answers WHERE id = ?", (answer_id,)).fetchone()
+        return str(row[0]) if row else None
+
     def thread_turns(self, channel: str, thread_ts: str) -> list[str]:
         """The user's words of every question answered in this thread, oldest first ([] if none)."""
         with self._connect() as db:
