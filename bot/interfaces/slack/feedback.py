@@ -1,7 +1,9 @@
-"""The Slack feedback store: every posted answer and every vote on it, in one SQLite file (WAL mode).
+"""The feedback store: every answer Slack posted and every vote on it (Slack's and the page's), and the questions
+every interface records (bot/interfaces/recording.py), in one SQLite file (WAL mode).
 
-Answers are stored when posted, so a later click finds the question, answer and sources by answer id,
-and so a thread's earlier turns can be found for follow-ups. `finbot feedback export` reads it back.
+Slack's answers are stored when posted, so a later click finds the question, answer and sources by answer id,
+and so a thread's earlier turns can be found for follow-ups. `finbot feedback export` reads the votes back;
+`finbot gaps` reads the recorded questions (and Slack's answers) that were refused, unsure or voted down.
 """
 
 from __future__ import annotations
