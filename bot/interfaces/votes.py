@@ -38,6 +38,7 @@ class VoteOut(BaseModel):
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
     401: ASK_RESPONSES[401], 413: ASK_RESPONSES[413], 429: ASK_RESPONSES[429], 500: ASK_RESPONSES[500],
+    400: _error("The body is not JSON.", "There was an error parsing the body"),
     404: _error("No recorded answer has this id.", "No recorded answer has the id '3f9a1c0e5b7d': ..."),
     503: _error("The feedback store cannot be written.", "The feedback store cannot be written; retry later."),
 }
