@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import httpx
@@ -33,7 +34,7 @@ SCREENSHOT_ENV = "WEB_SCREENSHOT"
 if not CHROMIUM.exists():
     pytest.skip("Debian's chromium is not installed: run `make system-deps`", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, Request, Response, Route, expect, sync_playwright  # noqa: E402
 
 
 def serve(config: Path, log: Path, **env: str) -> Iterator[str]:
@@ -226,7 +227,12 @@ def rows(db: Path, sql: str, *params: object) -> list[dict[str, object]]:
 def answer_ids(page: Page) -> list[str]:
     """The X-Answer-Id of every answer the page will receive."""
     ids: list[str] = []
-    page.on("response", lambda r: r.url.endswith("/v1/ask/stream") and ids.append(r.headers["x-answer-id"]))
+
+    def keep(response: Response) -> None:
+        if response.url.endswith("/v1/ask/stream"):
+            ids.append(response.headers["x-answer-id"])
+
+    page.on("response", keep)
     return ids
 
 
@@ -288,8 +294,13 @@ def test_page_questions_are_recorded_and_plain_api_calls_are_not(
 
 
 def test_a_follow_up_is_asked_with_the_earlier_turn(page: Page, open_server: str) -> None:
-    sent: list[dict[str, object]] = []
-    page.on("request", lambda r: r.url.endswith("/v1/ask/stream") and sent.append(json.loads(r.post_data or "{}")))
+    sent: list[dict[str, Any]] = []
+
+    def keep(request: Request) -> None:
+        if request.url.endswith("/v1/ask/stream"):
+            sent.append(json.loads(request.post_data or "{}"))
+
+    page.on("request", keep)
     page.goto(open_server)
     ask(page, "how is DSO calculated?")
     expect(page.locator("#new-conversation")).to_be_visible()

@@ -197,7 +197,8 @@ function renderThread() {
   list.replaceChildren();
   for (const turn of state.turns) {
     const item = el("li");
-    item.append(el("p", "turn-question", turn.question), el("p", "turn-answer", turn.answer));
+    const lead = turn.answer.split("\n").find((line) => line.trim()) || ""; // the whole answer is still sent
+    item.append(el("p", "turn-question", turn.question), el("p", "turn-answer", lead));
     list.append(item);
   }
   $("conversation").hidden = state.turns.length === 0;
@@ -332,7 +333,9 @@ document.addEventListener("DOMContentLoaded", () => {
     $("api-key").value = "";
     $("key-form").hidden = true;
     setStatus("");
-    (state.retry || ask)();
+    const retry = state.retry || ask;
+    state.retry = null;
+    retry();
   });
   $("new-conversation").addEventListener("click", newConversation);
   $("vote-up").addEventListener("click", () => vote("up"));
