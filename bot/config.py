@@ -17,6 +17,8 @@ from bot.errors import ConfigError
 from ingest.store import ChromaServer
 
 DEFAULT_CONFIG_PATH = Path("config.yaml")
+# Where a question came from: the page at / is `web` (it sends X-Finbot-Client: web), other POST /v1/ask `http`.
+Interface = Literal["slack", "web", "http", "mcp", "cli"]
 
 
 class Section(BaseModel):
@@ -169,6 +171,24 @@ class Slack(Section):
         return value
 
 
+class Recording(Section):
+    # Which interfaces record each answered question (its words, outcome, confidence, source paths, time; no
+    # answer text) in slack.feedback_db for `finbot gaps`. http is off: its callers are mostly programs (scripts,
+    # load tests, other services) that would drown people's questions; mcp is on: an agent asks for a person.
+    slack: bool = True
+    web: bool = True
+    http: bool = False
+    mcp: bool = True
+    cli: bool = False
+    # Recorded questions (and the votes on them) older than this many days are deleted on each write; 0 = kept.
+    retention_days: int = Field(90, ge=0)
+    # An answer (not a refusal) below this confidence is recorded as low-confidence, a gap like a refusal.
+    low_confidence: float = Field(0.5, ge=0.0, le=1.0)
+
+    def enabled(self, interface: Interface) -> bool:
+        return bool(getattr(self, interface))
+
+
 class Warehouse(Section):
     # The DuckDB file metric values are computed from (opened read-only); empty = values are off.
     # `python scripts/build_warehouse.py .finbot/warehouse.duckdb` builds Brightline's demo warehouse.
@@ -229,6 +249,7 @@ class Config(BaseSettings):
     eval: Eval = Eval()
     slack: Slack = Slack()
     warehouse: Warehouse = Warehouse()
+    recording: Recording = Recording()
 
     @classmethod
     def settings_customise_sources(

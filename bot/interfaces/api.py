@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncApp
 
     from bot.answering.answerer import Answerer
+    from bot.interfaces.recording import Recorder
 
 
 class TurnIn(BaseModel):
@@ -140,14 +141,17 @@ def create_api(
     index: Index | None = None,
     mcp: MCPServer | None = None,
     source_url_template: str = "",
+    recorder: Recorder | None = None,
 ) -> FastAPI:
     """The API; with `slack_app`, Slack's events, slash commands and button clicks arrive at /slack/events.
 
     Without `auth` every /v1/ask needs one of `keys` (none given: every request is refused); `index` names
     the index in error messages (a Chroma server that is down is a 503); with `mcp`, that MCP server answers
-    at /mcp (streamable HTTP) behind the same keys; `source_url_template` links the page's sources.
+    at /mcp (streamable HTTP) behind the same keys; `source_url_template` links the page's sources; with
+    `recorder`, answered questions are recorded (recording.*) and POST /v1/feedback takes votes on them.
     """
     service = Service(answerer, http or Http(), auth or Auth(), keys or ApiKeys(), index)
+    service.recorder = recorder
     app = service.create_app()
     if slack_app is not None:
         mount_slack(app, slack_app)
@@ -157,8 +161,9 @@ def create_api(
         "/v1/ask", response_model=AskResponse, response_model_exclude_unset=True, responses=service.ask_responses,
         dependencies=[service.guard],
     )
-    async def ask(request: AskRequest, http_request: Request) -> dict[str, Any]:
-        """Answer a question from the indexed documents, with numbered sources."""
+    async def ask(request: AskRequest, http_request: Request, response: Response) -> dict[str, Any]:
+        """Answer a question from the indexed documents, with numbered sources (its id in `X-Answer-Id`, for a
+        vote at POST /v1/feedback)."""
         try:
             answer = await service.slots.run(
                 lambda: answerer.ask(
@@ -171,6 +176,7 @@ def create_api(
         except USER_ERRORS as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from None
         service.observe_answer(http_request, answer)
+        response.headers["X-Answer-Id"] = answer.id
         return answer.to_dict(explain=request.explain)
 
     @app.post(
@@ -193,7 +199,7 @@ def create_api(
         observe = partial(service.observe_answer, http_request)
         return StreamingResponse(
             events(answer, answerer, http_request, observe), media_type="text/event-stream",
-            headers={"Cache-Control": "no-store"},
+            headers={"Cache-Control": "no-store", "X-Answer-Id": answer.id},
         )
 
     if answerer.values is not None:  # GET /v1/metrics, POST /v1/metrics/query
@@ -203,6 +209,10 @@ def create_api(
         from bot.interfaces.mcp_http import mount_mcp
 
         mount_mcp(app, mcp, service)
+    if recorder is not None:
+        from bot.interfaces.votes import mount_votes
+
+        mount_votes(app, service, recorder)
     mount_web(app, source_url_template)  # the page at /: it asks /v1/ask like any client, with the user's key
     return app
 

@@ -1,8 +1,9 @@
 """POST /v1/ask/stream: an answer as Server-Sent Events.
 
 `sources` first (as soon as retrieval is done), then `delta` events with the model's draft as it is produced
-(LLM mode only), then one `answer` event with the checked text, which may differ from the draft: clients
-replace the draft with it. A client that disconnects stops the draft.
+(LLM mode only), then one `answer` event with the checked text (and `value` for a metric value), which may
+differ from the draft: clients replace the draft with it. In extractive mode there are no deltas: `sources`,
+then `answer`. A client that disconnects stops the draft.
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ async def events(
             draft.stop()  # also when the response is cancelled because the client went away
     observe(final)
     body = final.to_dict()
-    yield event("answer", {key: body[key] for key in ("answer", "abstained", "confidence", "mode",
-                                                      "removed_sentences", "sources")})
+    keys = ("answer", "abstained", "confidence", "mode", "removed_sentences", "sources", "value")
+    yield event("answer", {key: body[key] for key in keys if key in body})  # `value`: a metric value's figure
 
 
 class Draft:

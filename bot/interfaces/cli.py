@@ -220,6 +220,10 @@ def ask(
             click.echo("Sources:\n" + "\n".join(source.citation() for source in answer.sources) + "\n\nDraft:")
             answer = answerer.writing.rewrite_live(answer, lambda piece: click.echo(piece, nl=False))
             click.echo("\n\nChecked answer:")
+        if config.recording.cli:  # off by default; through a server, the server records it (as cli)
+            from bot.interfaces.recording import Recorder
+
+            Recorder(config.recording, config.slack.feedback_db).record(answer, "cli", user=_local_user())
     if as_json:
         click.echo(json.dumps(answer.to_dict(explain=explain), ensure_ascii=False, indent=2))
         return
@@ -229,6 +233,15 @@ def ask(
         click.echo(f"{source.citation()}  score {source.score:.2f}")
     if explain:
         click.echo("\n" + console.explain_table(answer))
+
+
+def _local_user() -> str | None:
+    import getpass
+
+    try:
+        return f"local:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return None
 
 
 @cli.command("eval")
@@ -318,11 +331,13 @@ def serve(ctx: click.Context, host: str | None, port: int | None, insecure: bool
     use_json_logs()
     from bot.interfaces.mcp_server import create_mcp_server
     from bot.interfaces.metric_cards import load_catalog
+    from bot.interfaces.recording import Recorder
 
-    mcp = create_mcp_server(answerer, load_catalog(config, answerer.retriever))
+    recorder = Recorder(config.recording, config.slack.feedback_db)
+    mcp = create_mcp_server(answerer, load_catalog(config, answerer.retriever), recorder)
     http = config.http.model_copy(update={"host": host, "port": port})
     app = create_api(answerer, slack, http=http, auth=config.auth, keys=keys, index=config.index, mcp=mcp,
-                     source_url_template=config.slack.source_url_template)
+                     source_url_template=config.slack.source_url_template, recorder=recorder)
     uvicorn.run(app, host=host, port=port, log_level="info" if ctx.obj.verbose else "warning", access_log=False,
                 log_config=None)  # uvicorn's own lines go through the JSON formatter too
 
@@ -336,10 +351,12 @@ def mcp_command(ctx: click.Context) -> None:
     from bot.answering.answerer import load_answerer
     from bot.interfaces.mcp_server import create_mcp_server
     from bot.interfaces.metric_cards import load_catalog
+    from bot.interfaces.recording import Recorder
 
     config = ctx.obj.config
     answerer = load_answerer(config)  # before serving: a missing index is an error here, not per tool call
-    create_mcp_server(answerer, load_catalog(config, answerer.retriever)).run("stdio")
+    recorder = Recorder(config.recording, config.slack.feedback_db)
+    create_mcp_server(answerer, load_catalog(config, answerer.retriever), recorder).run("stdio")
 
 
 def _register_commands() -> None:

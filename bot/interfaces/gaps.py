@@ -1,6 +1,7 @@
-"""Coverage gaps for the docs owners: the questions finbot refused or people voted down, grouped into topics by
-embedding similarity, ranked by how many people asked, each with examples, its closest documents and where in
-the corpus an answer would go. Read from the Slack feedback store (`finbot gaps`)."""
+"""Coverage gaps for the docs owners: the questions finbot refused, answered with low confidence or people voted
+down, grouped into topics by embedding similarity, ranked by how many people asked, each with examples, its
+closest documents and where in the corpus an answer would go. Read from the feedback store (`finbot gaps`): the
+questions recorded from every interface (recording.*) and Slack's stored answers."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ class Topic:
     people: int  # distinct askers (an answer with no user counts as its own person)
     questions: int
     refused: int
+    low_confidence: int
     voted_down: int
     examples: list[str]
     closest: list[dict[str, Any]]  # {path, section, count}: the documents finbot found nearest, most often first
@@ -110,7 +112,8 @@ def _topic(questions: list[GapQuestion], vectors: np.ndarray) -> Topic:
     closest = [{"path": p, "section": s, "count": n} for (p, s), n in nearest.most_common(CLOSEST)]
     return Topic(
         label=examples[0], people=people, questions=len(questions),
-        refused=sum(q.abstained for q in questions), voted_down=sum(q.down_votes > 0 for q in questions),
+        refused=sum(q.abstained for q in questions), low_confidence=sum(q.low_confidence for q in questions),
+        voted_down=sum(q.down_votes > 0 for q in questions),
         examples=examples[:EXAMPLES], closest=closest, suggestion=_suggestion(closest),
     )
 
@@ -127,13 +130,14 @@ def to_markdown(topics: list[Topic], since: str | None) -> str:
     asked = sum(t.questions for t in topics)
     window = f" since {since}" if since else ""
     lines = [f"# Coverage gaps{window}", "",
-             f"{asked} questions refused or voted down, in {len(topics)} topics, most people first.", ""]
+             f"{asked} questions refused, answered with low confidence or voted down, in {len(topics)} topics, "
+             "most people first.", ""]
     for n, topic in enumerate(topics, start=1):
         people = "person" if topic.people == 1 else "people"
         lines += [
             f"## {n}. {topic.label}", "",
             f"{topic.people} {people}, {topic.questions} questions: {topic.refused} refused, "
-            f"{topic.voted_down} voted down.", "",
+            f"{topic.low_confidence} low-confidence, {topic.voted_down} voted down.", "",
             *(f"- {example}" for example in topic.examples), "",
             "Closest documents: " + (
                 "; ".join(f"{c['path']}" + (f" § {c['section']}" if c["section"] else "") + f" ({c['count']})"
@@ -153,8 +157,9 @@ def to_json(topics: list[Topic], since: str | None) -> str:
 @click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
 @click.pass_obj
 def gaps_command(state: CliState, since: str, fmt: Literal["md", "json"]) -> None:
-    """What people asked that the documents don't answer: the refused and voted-down questions of the Slack
-    feedback store (slack.feedback_db), grouped into topics, most people first, each with example questions,
+    """What people asked that the documents don't answer: the refused, low-confidence and voted-down questions
+    of the feedback store (slack.feedback_db: Slack's answers and the questions recorded from the page, HTTP,
+    MCP and the CLI as recording.* says), grouped into topics, most people first, each with example questions,
     its closest documents and where an answer would go."""
     from bot.interfaces.slack.feedback import FeedbackStore
     from ingest import store

@@ -18,6 +18,7 @@ from bot.retrieval.hybrid import Filters
 if TYPE_CHECKING:
     from bot.answering.answerer import Answerer
     from bot.interfaces.metric_cards import MetricCatalog
+    from bot.interfaces.recording import Recorder
 
 INSTRUCTIONS = (
     "finbot answers questions about a finance team's documents (metric definitions, report schemas, accounting "
@@ -36,8 +37,9 @@ _DOC_TYPE = Field(
 _PATH_PREFIX = Field(description="Only documents whose path starts with this, e.g. 'policies/' or 'reports/rpt_'.")
 
 
-def create_mcp_server(answerer: Answerer, catalog: MetricCatalog) -> MCPServer:
-    """The server and its tools; `query_metric` only when a warehouse is configured (answerer.values)."""
+def create_mcp_server(answerer: Answerer, catalog: MetricCatalog, recorder: Recorder | None = None) -> MCPServer:
+    """The server and its tools; `query_metric` only when a warehouse is configured (answerer.values); with
+    `recorder`, each `ask` is recorded as the mcp interface's (recording.mcp)."""
     server = MCPServer("finbot", instructions=INSTRUCTIONS, log_level="WARNING")
 
     @server.tool()
@@ -76,6 +78,8 @@ def create_mcp_server(answerer: Answerer, catalog: MetricCatalog) -> MCPServer:
         `confidence` (0-1), `sources` (path, section, start_line, end_line, page, score, snippet) and, for a
         metric value question when a warehouse is configured, `value` (number, period, SQL, citation)."""
         answer = _guarded(lambda: answerer.ask(question, top_k, doc_type=doc_type, path_prefix=path_prefix))
+        if recorder is not None:
+            recorder.record(answer, "mcp")
         return answer.to_dict()
 
     @server.tool()

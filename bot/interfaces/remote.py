@@ -44,7 +44,7 @@ def ask_server(config: Config, payload: dict[str, Any]) -> dict[str, Any] | None
         logger.info("finbot serve at %s reads %s, not %s: answering locally", url, health.get("index"),
                     config.index.identity())
         return None
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", "X-Finbot-Client": "cli"}  # recorded as cli (recording.cli)
     if key := os.environ.get(CLIENT_KEY_ENV) or os.environ.get("FINBOT_API_KEYS", "").split(",")[0].strip():
         headers["X-API-Key"] = key
     request = urllib.request.Request(f"{url}/v1/ask", json.dumps(payload).encode(), headers, method="POST")

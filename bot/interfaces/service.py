@@ -21,11 +21,13 @@ from bot.interfaces.http_auth import ApiKeys, Authenticator, is_loopback
 from bot.interfaces.http_errors import ASK_RESPONSES, AUTH_RESPONSES, ErrorOut, install_error_handlers
 from bot.interfaces.limits import AnswerSlots, BodyLimitMiddleware, RateLimiter
 from bot.interfaces.metrics import CONTENT_TYPE, ApiMetrics
+from bot.interfaces.recording import CLIENT_HEADER, SESSION_HEADER, interface_of, session_user
 
 if TYPE_CHECKING:
     from bot.answering.answer import Answer
     from bot.answering.answerer import Answerer
     from bot.config import Auth, Http, Index
+    from bot.interfaces.recording import Recorder
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +69,7 @@ class Service:
         self.index_location = f"the Chroma server at {server.url}" if server else "the embedded index"
         # Entered when the app starts and left when it stops (the MCP session manager's task group).
         self.background: list[Callable[[], AbstractAsyncContextManager[None]]] = []
+        self.recorder: Recorder | None = None  # records answered questions (recording.*) when set
 
     @property
     def guard(self) -> DependsParam:
@@ -87,6 +90,10 @@ class Service:
             answer_id=answer.id, abstained=answer.abstained, confidence=round(answer.confidence, 3),
             sources=[source.path for source in answer.sources],
         )
+        if self.recorder is not None:
+            info = request_info(request)
+            user = session_user(request.headers.get(SESSION_HEADER), info.caller)
+            self.recorder.record(answer, interface_of(request.headers.get(CLIENT_HEADER)), user=user)
 
     def _chunk_count(self) -> float:
         try:

@@ -1,4 +1,5 @@
-"""`finbot gaps`: refused and voted-down questions of a real feedback store, grouped by the real embedding model."""
+"""`finbot gaps`: refused, low-confidence and voted-down questions of a real feedback store (Slack's answers and the
+questions recorded from the other interfaces), grouped by the real embedding model."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from bot.answering.answer import Answer, Source
+from bot.config import Recording
 from bot.interfaces.cli import cli
+from bot.interfaces.recording import Recorder
 from bot.interfaces.slack.feedback import FeedbackStore
 from tests.conftest import CORPUS, write_config
 
@@ -86,11 +89,60 @@ def test_gaps_group_as_seeded(config: Path) -> None:
 def test_markdown_report(config: Path) -> None:
     result = CliRunner().invoke(cli, ["--config", str(config), "gaps"])
     assert result.exit_code == 0, result.output
-    assert "9 questions refused or voted down, in 4 topics, most people first." in result.output
-    assert "## 1. " in result.output and "3 people, 3 questions: 3 refused, 0 voted down." in result.output
+    assert "9 questions refused, answered with low confidence or voted down, in 4 topics, most people first." \
+        in result.output
+    assert "## 1. " in result.output
+    assert "3 people, 3 questions: 3 refused, 0 low-confidence, 0 voted down." in result.output
     assert f"Add the answer to: {PAYMENTS[0]} § {PAYMENTS[1]}" in result.output
 
 
 def test_bad_since_says_what_to_write(config: Path) -> None:
     result = CliRunner().invoke(cli, ["--config", str(config), "gaps", "--since", "a month"])
     assert result.exit_code == 1 and "use a number of hours, days or weeks such as 12h, 30d or 2w" in result.output
+
+
+# (interface, user, question, abstained, confidence, thumbs-down)
+RECORDED = [
+    ("web", "session:aa", "Can employees bring their dog to the office?", True, 0.1, False),
+    ("mcp", None, "Are pets allowed in the office?", False, 0.4, False),  # answered, with low confidence
+    ("http", "key:0badcafe", "Is there a dog policy for the office?", False, 0.9, True),  # answered, voted down
+    ("web", "session:bb", "How is ARR calculated?", False, 0.9, False),  # answered well: not a gap
+]
+
+
+@pytest.fixture
+def recorded_config(tmp_path: Path) -> Path:
+    db = tmp_path / "feedback.sqlite3"
+    recorder = Recorder(Recording(http=True), db)
+    for n, (interface, user, question, abstained, confidence, down) in enumerate(RECORDED):
+        asked = Answer(f"r{n:03d}", question, "…", abstained, [Source(1, *PAYMENTS, 3, 9, 0.4, "…", "…")],
+                       confidence)
+        assert recorder.record(asked, interface, user=user)  # type: ignore[arg-type]
+        if down:
+            assert recorder.vote(asked.id, user or "someone", "down", "Not what I asked", "web")
+    # A Slack answer is stored for its buttons and recorded too: one question, not two.
+    slack = answer(200, "How many weeks of parental leave do employees get?", True, None)
+    store = FeedbackStore(db)
+    store.save_answer(slack, asked=slack.question, user="U4", channel="C1", thread_ts=None)
+    assert recorder.record(slack, "slack", user="U4", channel="C1")
+    # A recorded refusal from two months ago: outside --since 30d.
+    old = Answer("r999", "Can I bring my cat to the office?", "…", True, [], 0.1)
+    assert recorder.record(old, "web", user="session:cc")
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE questions SET asked_at = '2000-01-01T00:00:00+00:00' WHERE id = 'r999'")
+    return write_config(tmp_path, CORPUS, slack={"feedback_db": str(db)})
+
+
+def test_gaps_group_recorded_questions_of_every_interface(recorded_config: Path) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(recorded_config), "gaps", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    topics = json.loads(result.output)["topics"]
+    assert [sorted(t["examples"]) for t in topics] == [
+        sorted(q for _, _, q, _, _, _ in RECORDED[:3]), ["How many weeks of parental leave do employees get?"],
+    ]
+    pets = topics[0]
+    assert (pets["people"], pets["questions"], pets["refused"], pets["low_confidence"], pets["voted_down"]) == (
+        3, 3, 1, 1, 1
+    )
+    assert pets["closest"] == [{"path": PAYMENTS[0], "section": PAYMENTS[1], "count": 3}]
+    assert topics[1]["questions"] == 1 and topics[1]["refused"] == 1

@@ -26,6 +26,7 @@ from bot.interfaces.cli import cli
 from bot.interfaces.http_auth import ApiKeys
 from bot.interfaces.mcp_server import create_mcp_server
 from bot.interfaces.metric_cards import load_catalog
+from bot.interfaces.slack.feedback import FeedbackStore
 from tests.conftest import REPO
 from tests.integration.servers import uvicorn_in_thread
 
@@ -55,7 +56,7 @@ async def call(client: Client, tool: str, arguments: dict[str, Any]) -> dict[str
     return result.structured_content
 
 
-def test_tools_over_stdio(indexed_config: Path) -> None:
+def test_tools_over_stdio(indexed_config: Path, tmp_path: Path) -> None:
     question = "How is net revenue retention calculated?"
     expected = CliRunner().invoke(cli, ["--config", str(indexed_config), "ask", "--json", question])
     assert expected.exit_code == 0, expected.output
@@ -102,7 +103,14 @@ def test_tools_over_stdio(indexed_config: Path) -> None:
         names = [m["name"] for m in metrics]
         assert names == sorted(names) and {"arr", "dso", "net_revenue_retention"} <= set(names)
 
-    with_server(indexed_config, session)
+    db = tmp_path / "feedback.sqlite3"
+    with_server(indexed_config, session, FINBOT_SLACK__FEEDBACK_DB=str(db))
+    # recording.mcp is on by default: each `ask` (not `search`) is recorded, without its answer text.
+    recorded = FeedbackStore(db).recorded()
+    assert [(r["interface"], r["question"], r["outcome"]) for r in recorded] == [
+        ("mcp", "How is net revenue retention calculated?", "answered"),
+        ("mcp", "What is the CFO's favourite colour?", "refused"),
+    ]
 
 
 def test_query_metric_when_a_warehouse_is_configured(indexed_config: Path, warehouse: Path) -> None:

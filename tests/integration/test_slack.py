@@ -18,9 +18,10 @@ import pytest
 from click.testing import CliRunner
 
 from bot.answering.answerer import Answerer, load_answerer
-from bot.config import Config, load_config
+from bot.config import Config, Recording, load_config
 from bot.interfaces.api import create_api
 from bot.interfaces.cli import cli
+from bot.interfaces.recording import Recorder
 from bot.interfaces.slack import blocks
 from bot.interfaces.slack.app import create_slack_app
 from bot.interfaces.slack.feedback import FeedbackStore
@@ -105,7 +106,8 @@ def bot(
 ) -> Iterator[Bot]:
     db = tmp_path_factory.mktemp("slack") / "feedback.sqlite3"
     settings = slack_settings(load_config(indexed_config), fake, db)
-    slack_app = create_slack_app(answerer, settings, token="xoxb-test", signing_secret=SECRET, store=FeedbackStore(db))
+    slack_app = create_slack_app(answerer, settings, token="xoxb-test", signing_secret=SECRET, store=FeedbackStore(db),
+                                 recorder=Recorder(Recording(), db))
     with uvicorn_in_thread(create_api(answerer, slack_app)) as url:
         yield Bot(url, fake, db)
 
@@ -179,6 +181,12 @@ def test_a_thread_follow_up_goes_to_the_bot_with_the_earlier_question(bot: Bot) 
     row = stored_answer(bot.db, answer_id_of(reply))
     assert row["asked"] == "and what about setup fees?"
     assert row["question"] == "how do we recognise revenue on annual prepaid plans? and what about setup fees?"
+    # Recorded for `finbot gaps` too (recording.slack), in the person's own words.
+    [recorded] = [r for r in FeedbackStore(bot.db).recorded() if r["id"] == answer_id_of(reply)]
+    assert (recorded["interface"], recorded["question"], recorded["user"], recorded["channel"]) == (
+        "slack", "and what about setup fees?", "U0CAT", CHANNEL
+    )
+    assert recorded["outcome"] in {"answered", "low-confidence"}
 
 
 def test_a_slash_command_answers_ephemerally_through_the_response_url(bot: Bot) -> None:

@@ -3,19 +3,24 @@ browser) against a real `finbot serve` process on a free port."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import httpx
 import pytest
 
 from tests.conftest import REPO
+from tests.integration.llm_server import FakeLlm, fake_llm
 from tests.integration.servers import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
@@ -29,7 +34,7 @@ SCREENSHOT_ENV = "WEB_SCREENSHOT"
 if not CHROMIUM.exists():
     pytest.skip("Debian's chromium is not installed: run `make system-deps`", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, Request, Response, Route, expect, sync_playwright  # noqa: E402
 
 
 def serve(config: Path, log: Path, **env: str) -> Iterator[str]:
@@ -56,11 +61,20 @@ def serve(config: Path, log: Path, **env: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def open_server(indexed_config: Path, warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def feedback_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The open server's feedback store (Slack's votes, the page's votes, recorded questions)."""
+    return tmp_path_factory.mktemp("web-feedback") / "feedback.sqlite3"
+
+
+@pytest.fixture(scope="module")
+def open_server(
+    indexed_config: Path, warehouse: Path, feedback_db: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """Auth off (as the shipped config.yaml has it for local use), with the demo warehouse for values."""
     log = tmp_path_factory.mktemp("web-open") / "serve.log"
     yield from serve(indexed_config, log, FINBOT_AUTH__REQUIRED="false", FINBOT_WAREHOUSE__PATH=str(warehouse),
-                     FINBOT_SLACK__SOURCE_URL_TEMPLATE=DOCS + "{path}#L{start_line}-L{end_line}")
+                     FINBOT_SLACK__SOURCE_URL_TEMPLATE=DOCS + "{path}#L{start_line}-L{end_line}",
+                     FINBOT_SLACK__FEEDBACK_DB=str(feedback_db))
 
 
 @pytest.fixture(scope="module")
@@ -202,3 +216,163 @@ def test_the_page_asks_for_a_key_when_the_server_needs_one(browser: Browser, key
     fresh.goto(keyed_server)
     assert fresh.evaluate("sessionStorage.getItem('finbot.apiKey')") is None
     fresh.context.close()
+
+
+def rows(db: Path, sql: str, *params: object) -> list[dict[str, object]]:
+    with sqlite3.connect(db) as con:
+        con.row_factory = sqlite3.Row
+        return [dict(row) for row in con.execute(sql, params)]
+
+
+def answer_ids(page: Page) -> list[str]:
+    """The X-Answer-Id of every answer the page will receive."""
+    ids: list[str] = []
+
+    def keep(response: Response) -> None:
+        if response.url.endswith("/v1/ask/stream"):
+            ids.append(response.headers["x-answer-id"])
+
+    page.on("response", keep)
+    return ids
+
+
+def test_a_vote_is_stored_with_the_slack_feedback(page: Page, open_server: str, feedback_db: Path) -> None:
+    question = "Who owns the DSO metric?"
+    ids = answer_ids(page)
+    page.goto(open_server)
+    ask(page, question)
+    expect(page.locator("#votes")).to_be_visible()
+    [answer_id] = ids
+    recorded = rows(feedback_db, "SELECT * FROM questions WHERE id = ?", answer_id)
+    assert len(recorded) == 1 and recorded[0]["interface"] == "web" and recorded[0]["question"] == question
+    assert str(recorded[0]["user"]).startswith("session:")
+
+    page.focus("#vote-down")
+    page.keyboard.press("Enter")  # a button works from the keyboard
+    expect(page.locator("#comment-form")).to_be_visible()
+    expect(page.locator("#comment")).to_be_focused()
+    expect(page.locator("#vote-down")).to_have_attribute("aria-pressed", "true")
+    [down] = rows(feedback_db, "SELECT * FROM feedback WHERE answer_id = ?", answer_id)
+    assert (down["vote"], down["interface"], down["asked"], down["comment"]) == ("down", "web", question, None)
+    assert down["user"] == recorded[0]["user"]  # the tab that asked is the one that voted
+
+    page.fill("#comment", "It should name the owner's team too")
+    page.press("#comment", "Enter")
+    expect(page.locator("#vote-status")).to_have_text("Thanks: your comment was saved.")
+    [commented] = rows(feedback_db, "SELECT * FROM feedback WHERE answer_id = ?", answer_id)
+    assert (commented["vote"], commented["comment"]) == ("down", "It should name the owner's team too")
+
+    page.click("#vote-up")  # changing one's mind replaces the vote (one per person per answer)
+    expect(page.locator("#vote-status")).to_have_text("Thanks: your vote was saved.")
+    expect(page.locator("#vote-up")).to_have_attribute("aria-pressed", "true")
+    [up] = rows(feedback_db, "SELECT * FROM votes WHERE answer_id = ?", answer_id)
+    assert (up["vote"], up["comment"], up["interface"]) == ("up", None, "web")
+
+
+def test_a_vote_on_an_answer_never_recorded_is_a_404_naming_the_switch(open_server: str) -> None:
+    response = httpx.post(f"{open_server}/v1/feedback", json={"answer_id": "0123456789ab", "vote": "up"}, timeout=30)
+    assert response.status_code == 404 and "recording.http" in response.json()["detail"]
+    bad = httpx.post(f"{open_server}/v1/feedback", json={"answer_id": "x", "vote": "sideways"}, timeout=30)
+    assert bad.status_code == 422 and "vote" in bad.text
+
+
+def test_page_questions_are_recorded_and_plain_api_calls_are_not(
+    page: Page, open_server: str, feedback_db: Path
+) -> None:
+    ids = answer_ids(page)
+    page.goto(open_server)
+    ask(page, "What is the CFO's favourite colour?")
+    [refused] = rows(feedback_db, "SELECT * FROM questions WHERE id = ?", ids[0])
+    assert (refused["interface"], refused["outcome"]) == ("web", "refused")
+    assert refused["question"] == "What is the CFO's favourite colour?"
+    assert "answer" not in refused  # no answer text is recorded
+    assert all(set(s) == {"path", "section"} for s in json.loads(str(refused["sources"])))
+
+    plain = httpx.post(f"{open_server}/v1/ask", json={"question": "What is DSO?"}, timeout=60)
+    assert plain.status_code == 200 and plain.headers["x-answer-id"]
+    assert rows(feedback_db, "SELECT * FROM questions WHERE id = ?", plain.headers["x-answer-id"]) == []
+
+
+def test_a_follow_up_is_asked_with_the_earlier_turn(page: Page, open_server: str) -> None:
+    sent: list[dict[str, Any]] = []
+
+    def keep(request: Request) -> None:
+        if request.url.endswith("/v1/ask/stream"):
+            sent.append(json.loads(request.post_data or "{}"))
+
+    page.on("request", keep)
+    page.goto(open_server)
+    ask(page, "how is DSO calculated?")
+    expect(page.locator("#new-conversation")).to_be_visible()
+    ask(page, "who owns it?")
+    expect(page.locator("#thread li")).to_have_count(1)
+    expect(page.locator("#thread li .turn-question")).to_have_text("how is DSO calculated?")
+    expect(page.locator("#asked")).to_have_text("who owns it?")
+    assert page.inner_text("#answer").startswith("Owner: Marcus Okafor")
+    expect(page.locator("#sources li").first).to_contain_text("§ metrics.dso")
+    earlier = sent[1]["conversation"]
+    assert isinstance(earlier, list) and [turn["question"] for turn in earlier] == ["how is DSO calculated?"]
+    assert "DSO" in earlier[0]["answer"]
+
+    page.click("#new-conversation")  # forgets the thread: the same words now stand alone
+    expect(page.locator("#conversation")).to_be_hidden()
+    expect(page.locator("#question")).to_be_focused()
+    ask(page, "who owns it?")
+    assert "conversation" not in sent[2]
+    expect(page.locator("#sources li").first).not_to_contain_text("§ metrics.dso")
+
+
+LLM_QUESTION = "How is net revenue retention calculated?"
+UNSUPPORTED = "The board signs it off every Friday"
+
+
+def llm_reply(body: dict[str, object]) -> str:
+    """Source 1's formula, then a sentence no source supports (the check removes it from the final answer)."""
+    messages = body["messages"]
+    assert isinstance(messages, list)
+    prompt = next(m["content"] for m in messages if m["role"] == "user")
+    n = int(re.search(r"^\[(\d+)\] metrics/retention.yaml", prompt, re.M).group(1))  # type: ignore[union-attr]
+    return (f"{UNSUPPORTED} [{n}]. Net revenue retention is cohort_net_retained_mrr / cohort_starting_mrr [{n}]. "
+            "It is reported monthly and quarterly for every cohort.")
+
+
+@pytest.fixture(scope="module")
+def llm() -> Iterator[FakeLlm]:
+    with fake_llm(llm_reply) as fake:
+        fake.stream_gap = 0.05
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def llm_server(indexed_config: Path, llm: FakeLlm, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    log = tmp_path_factory.mktemp("web-llm") / "serve.log"
+    yield from serve(indexed_config, log, FINBOT_AUTH__REQUIRED="false", FINBOT_ANSWER__MODE="llm",
+                     FINBOT_LLM__MODEL="fake-model", FINBOT_LLM__API_BASE=f"{llm.url}/v1", FINBOT_LLM__TIMEOUT="20",
+                     OPENAI_API_KEY="sk-test-not-a-real-key")
+
+
+# Every text the answer box shows, kept by a MutationObserver: the draft is seen however fast it streams.
+WATCH_ANSWER = """
+window.answerTexts = [];
+document.addEventListener("DOMContentLoaded", () => {
+  const box = document.getElementById("answer");
+  new MutationObserver(() => window.answerTexts.push(box.textContent))
+    .observe(box, { childList: true, characterData: true, subtree: true });
+});
+"""
+
+
+def test_the_answer_streams_in_then_the_checked_answer_replaces_the_draft(
+    page: Page, llm_server: str, llm: FakeLlm
+) -> None:
+    page.add_init_script(WATCH_ANSWER)
+    page.goto(llm_server)
+    ask(page, LLM_QUESTION)
+    assert llm.requests and llm.requests[-1]["body"]["stream"] is True
+    final = page.inner_text("#answer")
+    assert "cohort_net_retained_mrr / cohort_starting_mrr" in final and UNSUPPORTED not in final
+    texts: list[str] = page.evaluate("window.answerTexts")
+    drafts = [t for t in texts if UNSUPPORTED in t]
+    assert drafts, texts  # the draft was on screen before the checked answer replaced it
+    assert any(len(a) < len(b) for a, b in zip(drafts, drafts[1:], strict=False)), "the draft grew piece by piece"
+    expect(page.locator("#sources li").first).to_contain_text("metrics/retention.yaml:")

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from bot.answering.answer import Answer
     from bot.answering.answerer import Answerer
     from bot.config import Slack
+    from bot.interfaces.recording import Recorder
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,8 @@ HUMAN_SUBTYPES = {None, "thread_broadcast", "file_share"}
 
 
 def create_slack_app(
-    answerer: Answerer, settings: Slack, *, token: str, signing_secret: str | None, store: FeedbackStore
+    answerer: Answerer, settings: Slack, *, token: str, signing_secret: str | None, store: FeedbackStore,
+    recorder: Recorder | None = None,
 ) -> AsyncApp:
     """The bolt app, its Web API client pointed at `settings.api_base_url`.
 
@@ -48,17 +50,20 @@ def create_slack_app(
     """
     client = AsyncWebClient(token=token, base_url=settings.api_base_url, logger=logger)
     app = AsyncApp(client=client, signing_secret=signing_secret, request_verification_enabled=True)
-    SlackBot(answerer, settings, store).register(app)
+    SlackBot(answerer, settings, store, recorder).register(app)
     return app
 
 
 class SlackBot:
     """The listeners, with the state they share: the feedback store, seen event ids, per-user rate limit."""
 
-    def __init__(self, answerer: Answerer, settings: Slack, store: FeedbackStore) -> None:
+    def __init__(
+        self, answerer: Answerer, settings: Slack, store: FeedbackStore, recorder: Recorder | None = None
+    ) -> None:
         self.answerer = answerer
         self.settings = settings
         self.store = store
+        self.recorder = recorder
         # Shared with every finbot process on this machine through the feedback store's file.
         self.seen = SeenEvents(store.path)
         self.limiter = RateLimiter(settings.rate_limit_per_user, settings.rate_limit_window_seconds, store.path)
@@ -229,6 +234,8 @@ class SlackBot:
         turns = self.store.thread_turns(channel, thread_ts) if thread_ts else []
         answer = self.answerer.ask(follow_up_question(turns, text))
         self.store.save_answer(answer, asked=text, user=user, channel=channel, thread_ts=thread_ts)
+        if self.recorder is not None:  # recording.slack: outcome and confidence too, for `finbot gaps`
+            self.recorder.record(answer, "slack", user=user, channel=channel, asked=text)
         return answer
 
     def from_a_person(self, event: Payload) -> bool:

@@ -92,8 +92,11 @@ def slack_secrets() -> tuple[str, str]:
 
 
 def slack_app(config: Config, answerer: Answerer, bot_token: str, signing_secret: str | None) -> AsyncApp:
+    from bot.interfaces.recording import Recorder
     from bot.interfaces.slack.app import create_slack_app
     from bot.interfaces.slack.feedback import FeedbackStore
 
     store = FeedbackStore(config.slack.feedback_db)
-    return create_slack_app(answerer, config.slack, token=bot_token, signing_secret=signing_secret, store=store)
+    recorder = Recorder(config.recording, config.slack.feedback_db)
+    return create_slack_app(answerer, config.slack, token=bot_token, signing_secret=signing_secret, store=store,
+                            recorder=recorder)

@@ -1,7 +1,9 @@
-"""The Slack feedback store: every posted answer and every vote on it, in one SQLite file (WAL mode).
+"""The feedback store: every answer Slack posted and every vote on it (Slack's and the page's), and the questions
+every interface records (bot/interfaces/recording.py), in one SQLite file (WAL mode).
 
-Answers are stored when posted, so a later click finds the question, answer and sources by answer id,
-and so a thread's earlier turns can be found for follow-ups. `finbot feedback export` reads it back.
+Slack's answers are stored when posted, so a later click finds the question, answer and sources by answer id,
+and so a thread's earlier turns can be found for follow-ups. `finbot feedback export` reads the votes back;
+`finbot gaps` reads the recorded questions (and Slack's answers) that were refused, unsure or voted down.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
@@ -47,11 +49,32 @@ CREATE TABLE IF NOT EXISTS votes (
     voted_at TEXT NOT NULL,
     PRIMARY KEY (answer_id, user)  -- one vote per person per answer; clicking again changes it
 );
-CREATE VIEW IF NOT EXISTS feedback AS
-    SELECT v.answer_id, a.question, a.asked, a.answer, a.abstained, a.sources, v.user, v.channel, v.vote,
-           v.comment, v.voted_at, a.answered_at
-    FROM votes v LEFT JOIN answers a ON a.id = v.answer_id;
+CREATE TABLE IF NOT EXISTS questions (  -- recorded questions of every interface (recording.*), for `finbot gaps`
+    id TEXT PRIMARY KEY,         -- the answer id (votes.answer_id)
+    interface TEXT NOT NULL,     -- slack, web, http, mcp or cli
+    question TEXT NOT NULL,      -- the user's own words; no answer text is kept
+    outcome TEXT NOT NULL CHECK (outcome IN ('answered', 'refused', 'low-confidence')),
+    confidence REAL NOT NULL,
+    sources TEXT NOT NULL,       -- JSON: [{"path", "section"}] of the answer's sources, in rank order
+    user TEXT,                   -- Slack user, the page's browser-session id, or the API caller
+    channel TEXT,
+    asked_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS questions_by_time ON questions (asked_at);
 """
+
+# Rebuilt on every open, so a store made by an older finbot gets the newer view.
+VIEW = """
+DROP VIEW IF EXISTS feedback;
+CREATE VIEW feedback AS
+    SELECT v.answer_id, COALESCE(a.question, q.question) AS question, COALESCE(a.asked, q.question) AS asked,
+           a.answer, COALESCE(a.abstained, q.outcome = 'refused') AS abstained,
+           COALESCE(a.sources, q.sources) AS sources, v.user, v.channel, v.vote, v.comment, v.voted_at,
+           COALESCE(a.answered_at, q.asked_at) AS answered_at, v.interface
+    FROM votes v LEFT JOIN answers a ON a.id = v.answer_id LEFT JOIN questions q ON q.id = v.answer_id;
+"""
+
+Outcome = Literal["answered", "refused", "low-confidence"]
 
 
 class NoFeedbackError(FinbotError):
@@ -87,6 +110,8 @@ class GapQuestion:
     sources: list[dict[str, Any]]
     user: str | None
     answered_at: str
+    low_confidence: bool = False
+    interface: str = "slack"
 
 
 class FeedbackStore:
@@ -98,13 +123,17 @@ class FeedbackStore:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")  # readers (an export) never block the bot's writes
             db.executescript(SCHEMA)
+            columns = {row["name"] for row in db.execute("PRAGMA table_info(votes)")}
+            if "interface" not in columns:  # a store from before votes came from the page too
+                db.execute("ALTER TABLE votes ADD COLUMN interface TEXT NOT NULL DEFAULT 'slack'")
+            db.executescript(VIEW)
 
     @classmethod
     def open_existing(cls, path: Path) -> FeedbackStore:
         if not path.exists():
             raise NoFeedbackError(
-                f"No feedback at {path} yet: it is created when finbot first answers in Slack. "
-                "Check slack.feedback_db in the config."
+                f"No feedback at {path} yet: it is created when finbot first answers in Slack or records a "
+                "question (recording.* in the config). Check slack.feedback_db in the config."
             )
         return cls(path)
 
@@ -134,27 +163,69 @@ class FeedbackStore:
             ).fetchall()
         return [row[0] for row in rows]
 
-    def save_vote(self, answer_id: str, user: str, channel: str | None, vote: Vote) -> bool:
+    def save_vote(
+        self, answer_id: str, user: str, channel: str | None, vote: Vote, interface: str = "slack"
+    ) -> bool:
         """Record (or change) `user`'s vote; False when the answer id is unknown (stored all the same)."""
         with self._connect() as db:
             db.execute(
-                """INSERT INTO votes (answer_id, user, channel, vote, voted_at) VALUES (?, ?, ?, ?, ?)
+                """INSERT INTO votes (answer_id, user, channel, vote, voted_at, interface) VALUES (?, ?, ?, ?, ?, ?)
                    ON CONFLICT (answer_id, user) DO UPDATE SET
                        comment = CASE WHEN vote = excluded.vote THEN comment END,
                        vote = excluded.vote, channel = excluded.channel, voted_at = excluded.voted_at""",
-                (answer_id, user, channel, vote, _now()),
+                (answer_id, user, channel, vote, _now(), interface),
             )
-            known = db.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)).fetchone()
-        return known is not None
+        return self.knows(answer_id)
 
-    def save_comment(self, answer_id: str, user: str, channel: str | None, comment: str) -> None:
+    def save_comment(
+        self, answer_id: str, user: str, channel: str | None, comment: str, interface: str = "slack"
+    ) -> None:
         """The "what was wrong?" text, on the user's thumbs-down for that answer."""
         with self._connect() as db:
             db.execute(
-                """INSERT INTO votes (answer_id, user, channel, vote, comment, voted_at) VALUES (?, ?, ?, 'down', ?, ?)
+                """INSERT INTO votes (answer_id, user, channel, vote, comment, voted_at, interface)
+                   VALUES (?, ?, ?, 'down', ?, ?, ?)
                    ON CONFLICT (answer_id, user) DO UPDATE SET vote = 'down', comment = excluded.comment""",
-                (answer_id, user, channel, comment, _now()),
+                (answer_id, user, channel, comment, _now(), interface),
             )
+
+    def knows(self, answer_id: str) -> bool:
+        """Whether this answer was stored (Slack) or recorded (any interface)."""
+        with self._connect() as db:
+            found = db.execute(
+                "SELECT 1 FROM answers WHERE id = ? UNION ALL SELECT 1 FROM questions WHERE id = ?",
+                (answer_id, answer_id),
+            ).fetchone()
+        return found is not None
+
+    def record_question(
+        self, answer: Answer, *, interface: str, outcome: Outcome, user: str | None = None,
+        channel: str | None = None, asked: str | None = None, retention_days: int = 0,
+    ) -> None:
+        """One answered question for `finbot gaps` (no answer text); then rows older than `retention_days`
+        (0: none) are deleted, with the votes on them unless Slack's answers table also holds that answer."""
+        sources = json.dumps([{"path": s.path, "section": s.section} for s in answer.sources], ensure_ascii=False)
+        now = datetime.now(UTC)
+        with self._connect() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO questions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (answer.id, interface, asked or answer.question, outcome, float(answer.confidence), sources, user,
+                 channel, now.isoformat(timespec="seconds")),
+            )
+            if retention_days > 0:
+                cutoff = (now - timedelta(days=retention_days)).isoformat(timespec="seconds")
+                db.execute(
+                    """DELETE FROM votes WHERE answer_id IN (SELECT id FROM questions WHERE asked_at < ?)
+                       AND answer_id NOT IN (SELECT id FROM answers)""",
+                    (cutoff,),
+                )
+                db.execute("DELETE FROM questions WHERE asked_at < ?", (cutoff,))
+
+    def recorded(self) -> list[dict[str, Any]]:
+        """Every recorded question, oldest first (for tests and inspection)."""
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM questions ORDER BY asked_at, rowid").fetchall()
+        return [{**dict(row), "sources": json.loads(row["sources"])} for row in rows]
 
     def feedback(self) -> list[FeedbackRecord]:
         """Every vote with its answer, oldest first."""
@@ -171,18 +242,29 @@ class FeedbackStore:
         ]
 
     def gap_questions(self, since: str | None = None) -> list[GapQuestion]:
-        """Answers that abstained or got a thumbs-down, answered at or after `since` (ISO, UTC), oldest first."""
+        """Questions that were refused, answered with low confidence or got a thumbs-down, asked at or after
+        `since` (ISO, UTC), oldest first: recorded questions of every interface, and Slack's stored answers
+        that have no record of their own (recording.slack off, or stored before recording existed)."""
+        down = "(SELECT count(*) FROM votes v WHERE v.answer_id = {0}.id AND v.vote = 'down')"
         with self._connect() as db:
             rows = db.execute(
-                """SELECT a.id, a.asked, a.abstained, a.sources, a.user, a.answered_at,
-                          (SELECT count(*) FROM votes v WHERE v.answer_id = a.id AND v.vote = 'down') AS down_votes
-                   FROM answers a WHERE a.answered_at >= ? AND (a.abstained OR down_votes > 0)
-                   ORDER BY a.answered_at, a.rowid""",
-                (since or "",),
+                f"""SELECT * FROM (
+                       SELECT q.id, q.question AS asked, q.outcome = 'refused' AS abstained,
+                              q.outcome = 'low-confidence' AS low, q.sources, q.user, q.asked_at AS answered_at,
+                              q.interface, {down.format('q')} AS down_votes, q.rowid AS n, 1 AS recorded
+                       FROM questions q WHERE q.asked_at >= ?
+                       UNION ALL
+                       SELECT a.id, a.asked, a.abstained, 0, a.sources, a.user, a.answered_at, 'slack',
+                              {down.format('a')}, a.rowid, 0
+                       FROM answers a WHERE a.answered_at >= ? AND a.id NOT IN (SELECT id FROM questions)
+                   ) WHERE abstained OR low OR down_votes > 0
+                   ORDER BY answered_at, recorded, n""",
+                (since or "", since or ""),
             ).fetchall()
         return [
             GapQuestion(row["id"], row["asked"], bool(row["abstained"]), row["down_votes"],
-                        json.loads(row["sources"] or "[]"), row["user"], row["answered_at"])
+                        json.loads(row["sources"] or "[]"), row["user"], row["answered_at"], bool(row["low"]),
+                        row["interface"])
             for row in rows
         ]
 
