@@ -254,9 +254,6 @@ def test_other_ambiguous_names_ask_back(service: ValueService, question: str, ch
     ("logo churn rate for EMEA in Q3 2025", "'EMEA' in the question is not part of logo_churn_rate or the period, "
                                             "and logo_churn_rate has no dimension values to filter by here"),
     ("what were billings this quarter", "'this quarter' is not a period I can query"),
-    ("NRR in EMEA last quarter", "net_revenue_retention is defined, but the warehouse has no table "
-                                 "main.fct_retention_cohorts (semantic model retention_cohorts), so its value cannot "
-                                 "be computed here.\nDefinition: [1] metrics/retention.yaml:114-134"),
     ("bookings for expansion deals in Q2 2025 for Acme", "'Acme' is not a known value of any dimension of bookings"),
     ("net new MRR for expansion in Q2 2025", "The warehouse holds no Net new MRR figures where movement_type is "
                                              "expansion for Q2 2025 (net_new_mrr is computed from other metrics"),
