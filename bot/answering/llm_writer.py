@@ -1,5 +1,5 @@
 """The LLM that writes an answer from the numbered sources: llama-index's OpenAI-like and Ollama
-integrations, and Anthropic's SDK (see `_anthropic`).
+integrations, Anthropic's SDK (see `_anthropic`), and a local GGUF model in process (local_model.py).
 
 One `LlmWriter` per process. Keys come from the environment only (OPENAI_API_KEY, ANTHROPIC_API_KEY), and
 every provider failure (refused connection, timeout, HTTP error, empty reply) becomes an `LlmError`, which
@@ -121,6 +121,10 @@ def llama_index_chat(llm: LLM) -> tuple[Chat, StreamChat]:
 
 def load_writer(settings: Llm, environ: Mapping[str, str]) -> LlmWriter:
     """The writer for `llm:` in the config, with its key from `environ` (ConfigError when one is missing)."""
+    if settings.provider == "llama_cpp":
+        from bot.answering.local_model import load_local
+
+        return load_local(settings)
     if not settings.model:
         raise ConfigError("answer.mode is llm but llm.model is empty. Set llm.model (e.g. gpt-4o-mini).")
     key = environ.get(KEY_ENV.get(settings.provider, ""), "")

@@ -1,14 +1,19 @@
-"""`finbot eval`: ask every golden question through the Answerer and score what comes back."""
+"""`finbot eval`: ask every golden question through the Answerer and score what comes back.
+
+In LLM mode (`--mode llm`) it also scores the writing: how often the extractive answer had to stand in,
+the share of the model's sentences the check removed, and, re-checked on the final text, the share of kept
+sentences whose facts are in the sources they cite (which must be all of them)."""
 
 from __future__ import annotations
 
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.answering.answer import Answer
 from bot.answering.answerer import Answerer
+from bot.answering.citations import check
 from bot.evaluation.golden import GoldenQuestion
 
 # The figures `eval.min_*` can gate on, in report order.
@@ -16,6 +21,8 @@ METRICS = (
     "recall_at_1", "recall_at_5", "mrr", "citation_precision", "fact_recall",
     "abstention_precision", "abstention_recall",
 )
+# LLM mode's figures, over the answers the model was asked to write (not abstentions or metric values).
+LLM_METRICS = ("written_share", "fallback_share", "removed_share", "kept_supported")
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,14 @@ class QuestionResult:
     golden: GoldenQuestion
     answer: Answer
     latency_ms: float
+    # LLM mode: the sentences of the final text, and how many of them pass the check again on their sources.
+    kept_sentences: int = 0
+    supported_sentences: int = 0
+
+    @property
+    def asked_model(self) -> bool:
+        """The model was asked to write this answer (an extractive abstention or value never goes to it)."""
+        return self.answer.mode != "extractive"
 
     @property
     def cited(self) -> list[str]:
@@ -65,6 +80,7 @@ class Scores:
     latency_p50_ms: float
     latency_p95_ms: float
     lead_p50_chars: float = 0.0  # median length of the lines answers lead with (answered questions only)
+    llm: dict[str, float | None] = field(default_factory=dict)  # LLM_METRICS; empty in extractive mode
 
 
 @dataclass
@@ -98,14 +114,25 @@ def run_eval(
     progress: Callable[[QuestionResult], None] | None = None,
 ) -> EvalReport:
     results = []
+    min_overlap = answerer.writing.min_overlap if answerer.writing is not None else None
     for golden in questions:
         started = time.perf_counter()
         answer = answerer.ask(golden.question)
-        result = QuestionResult(golden, answer, (time.perf_counter() - started) * 1000)
+        result = scored(golden, answer, (time.perf_counter() - started) * 1000, min_overlap)
         results.append(result)
         if progress:
             progress(result)
     return EvalReport(split, results)
+
+
+def scored(golden: GoldenQuestion, answer: Answer, ms: float, min_overlap: float | None = None) -> QuestionResult:
+    """The result of one answer; a written one (LLM mode, `min_overlap` its check's) has its final text's
+    sentences checked again against the sources they cite."""
+    result = QuestionResult(golden, answer, ms)
+    if min_overlap is not None and answer.mode == "llm" and not answer.abstained:
+        claims = check(answer.text, {s.n: s.text for s in answer.sources}, min_overlap).claims
+        result = replace(result, kept_sentences=len(claims), supported_sentences=sum(c.kept for c in claims))
+    return result
 
 
 def score(results: Sequence[QuestionResult]) -> Scores:
@@ -124,7 +151,23 @@ def score(results: Sequence[QuestionResult]) -> Scores:
     }
     latencies = sorted(r.latency_ms for r in results)
     leads = sorted(len(r.answer.lead) for r in results if not r.answer.abstained and r.answer.lead)
-    return Scores(len(results), values, percentile(latencies, 50), percentile(latencies, 95), percentile(leads, 50))
+    return Scores(len(results), values, percentile(latencies, 50), percentile(latencies, 95), percentile(leads, 50),
+                  llm_scores(results))
+
+
+def llm_scores(results: Sequence[QuestionResult]) -> dict[str, float | None]:
+    """LLM_METRICS, or nothing when no answer went to a model (extractive mode)."""
+    if not any(r.asked_model for r in results):
+        return {}
+    asked = [r for r in results if r.asked_model]
+    removed = sum(r.answer.removed_sentences for r in asked)
+    kept = sum(r.kept_sentences for r in asked)
+    return {
+        "written_share": _mean([r.answer.mode == "llm" for r in asked]),
+        "fallback_share": _mean([r.answer.mode == "llm-fallback" for r in asked]),
+        "removed_share": removed / (removed + kept) if removed + kept else None,
+        "kept_supported": sum(r.supported_sentences for r in asked) / kept if kept else None,
+    }
 
 
 def percentile(sorted_values: Sequence[float], pct: float) -> float:

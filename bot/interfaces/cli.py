@@ -249,15 +249,19 @@ def _local_user() -> str | None:
 @click.option("--split", type=click.Choice(["dev", "test", "all"]), default="dev", show_default=True)
 @click.option("--json", "json_out", type=_FILE, help="Also write every result as JSON to this file.")
 @click.option("--report", "report_out", type=_FILE, help="Also write a Markdown report to this file.")
+@click.option("--mode", type=click.Choice(["extractive", "llm"]), help="Answer mode to score. [default: answer.mode]")
 @click.pass_context
 def eval_command(
-    ctx: click.Context, golden: Path | None, split: str, json_out: Path | None, report_out: Path | None
+    ctx: click.Context, golden: Path | None, split: str, json_out: Path | None, report_out: Path | None,
+    mode: str | None,
 ) -> None:
     """Ask the golden questions and score the answers (recall@k, MRR, citations, facts, abstention).
 
     Every question goes through the same Answerer as HTTP, against the configured index (index the
     golden file's corpus first). Prints the scores overall and per kind; exits 1 when an overall figure is
-    below the golden file's `minimums:`, or, when it has none, its eval.min_* in the config.
+    below the golden file's `minimums:`, or, when it has none, its eval.min_* in the config. With --mode llm
+    the `llm:` model writes the answers, and the fallback share, the share of sentences removed and the share
+    of kept sentences supported by their sources are scored too.
     """
     from bot.answering.answerer import load_answerer
     from bot.evaluation import report as eval_report
@@ -265,6 +269,8 @@ def eval_command(
     from bot.evaluation.golden import read_golden_set
 
     config = ctx.obj.config
+    if mode:
+        config = config.model_copy(update={"answer": config.answer.model_copy(update={"mode": mode})})
     golden_set = read_golden_set(golden or config.eval.golden)
     questions = [q for q in golden_set.questions if split == "all" or q.split == split]
     answerer = load_answerer(config)
@@ -273,7 +279,9 @@ def eval_command(
     minimums: dict[str, float] = {k: v for k, v in golden_set.minimums.items() if v > 0} or config.eval.minimums()
     click.echo(eval_report.scores_table({"all": report.overall, **report.by_kind}))
     click.echo(f"\n{len(report.failures)} of {len(report.results)} questions failed.")
-    command = f"finbot eval --split {split}"
+    command = f"finbot eval --split {split}" + (f" --mode {mode}" if mode else "")
+    if answerer.writing is not None:
+        click.echo(f"Answers written by the {answerer.writing.writer.provider} model {answerer.writing.writer.model}.")
     if report_out:
         report_out.write_text(eval_report.to_markdown(report, minimums, command))
     if json_out:

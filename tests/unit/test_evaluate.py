@@ -133,3 +133,26 @@ def test_a_multi_part_question_takes_its_sources_and_facts_from_its_parts() -> N
 def test_a_multi_part_question_must_agree_with_its_parts(change: dict[str, object], complaint: str) -> None:
     with pytest.raises(ValueError, match=complaint):
         GoldenQuestion.model_validate(multi_part(**change))
+
+
+def test_llm_mode_scores_the_writing_and_re_checks_kept_sentences() -> None:
+    from dataclasses import replace
+
+    from bot.evaluation.evaluate import scored
+    from bot.evaluation.report import scores_table
+
+    source = Source(1, "a.md", None, 1, 2, 0.5, "", "Claims are due within 30 days of the expense.")
+    written = Answer("id", "q", "Claims are due within 30 days of the expense [1].", False, [source],
+                     mode="llm", removed_sentences=1)
+    slipped = replace(written, text="Claims are due within 45 days of the expense [1].", removed_sentences=0)
+    fell_back = replace(written, text="quoted", mode="llm-fallback", removed_sentences=2)
+    quoted_refusal = Answer("id", "q", "I couldn't find this", True, [source])  # never went to the model
+    results = [scored(golden(f"q{n}"), a, 10.0, 0.6) for n, a in
+               enumerate([written, slipped, fell_back, quoted_refusal])]
+    assert [(r.kept_sentences, r.supported_sentences) for r in results] == [(1, 1), (1, 0), (0, 0), (0, 0)]
+    llm = EvalReport("dev", results).overall.llm
+    assert llm == {"written_share": pytest.approx(2 / 3), "fallback_share": pytest.approx(1 / 3),
+                   "removed_share": pytest.approx(3 / 5), "kept_supported": 0.5}
+    assert "kept sentences supported" in scores_table({"all": EvalReport("dev", results).overall})
+    extractive = EvalReport("dev", [result(golden("q1"), answer(["a.md"]))]).overall
+    assert extractive.llm == {} and "fallback" not in scores_table({"all": extractive})

@@ -2,6 +2,7 @@
 
 Every listener acknowledges first (Slack wants an answer within 3 s), then does the work: the Answerer is
 synchronous and CPU-bound, so it runs in a worker thread and the event loop stays free for other requests.
+In LLM mode a mention's placeholder shows the model's draft as it grows (drafts.py), then the verified answer.
 This module is the Slack error boundary: whatever goes wrong, the user gets a short apology with an error
 id that is in the logs, never a traceback, a server path, or silence.
 """
@@ -22,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import QuestionError
 from bot.interfaces.slack import blocks
 from bot.interfaces.slack.conversation import follow_up_question, mentions, plain_text
+from bot.interfaces.slack.drafts import DraftEdits
 from bot.interfaces.slack.feedback import FeedbackStore, Vote
 from bot.interfaces.slack.guards import RateLimiter, SeenEvents
 
@@ -131,7 +133,15 @@ class SlackBot:
             await self.post_ephemeral(client, event, self.rate_limited(retry_in), thread_ts)
             return
         placeholder = await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=blocks.SEARCHING)
-        reply = await self.reply_to(text, user=user, channel=channel, thread_ts=thread_ts)
+        if self.answerer.writing is None:
+            reply = await self.reply_to(text, user=user, channel=channel, thread_ts=thread_ts)
+        else:  # LLM mode: the placeholder shows the model's draft as it grows, then the verified answer
+            drafts = DraftEdits(client, channel, placeholder["ts"])
+            editing = asyncio.create_task(drafts.run())
+            try:
+                reply = await self.reply_to(text, user=user, channel=channel, thread_ts=thread_ts, show=drafts.add)
+            finally:
+                await drafts.finish(editing)
         try:
             await client.chat_update(channel=channel, ts=placeholder["ts"], **reply)
         except Exception:  # the Slack boundary: e.g. a reply Slack refuses; say so rather than leave "Searching"
@@ -215,11 +225,13 @@ class SlackBot:
     # ---- helpers ----------------------------------------------------------------------------------------
 
     async def reply_to(
-        self, text: str, *, user: str, channel: str, thread_ts: str | None, asked: str | None = None
+        self, text: str, *, user: str, channel: str, thread_ts: str | None, asked: str | None = None,
+        show: Callable[[str], None] | None = None,
     ) -> Payload:
-        """chat.postMessage / response_url arguments for the answer, or for an apology if answering failed."""
+        """chat.postMessage / response_url arguments for the answer, or for an apology if answering failed;
+        in LLM mode `show` gets each piece of the model's draft as it is written."""
         try:
-            answer = await asyncio.to_thread(self.answer_and_record, text, user, channel, thread_ts)
+            answer = await asyncio.to_thread(self.answer_and_record, text, user, channel, thread_ts, show)
         except QuestionError as exc:  # too long, say: the user can fix it
             return {"text": str(exc)}
         except Exception:
@@ -229,10 +241,17 @@ class SlackBot:
             "blocks": blocks.answer_blocks(answer, self.settings.source_url_template, asked),
         }
 
-    def answer_and_record(self, text: str, user: str, channel: str, thread_ts: str | None) -> Answer:
+    def answer_and_record(
+        self, text: str, user: str, channel: str, thread_ts: str | None, show: Callable[[str], None] | None = None
+    ) -> Answer:
         """In a worker thread: the thread's context, the answer, and its record (so votes can find it)."""
         turns = self.store.thread_turns(channel, thread_ts) if thread_ts else []
-        answer = self.answerer.ask(follow_up_question(turns, text))
+        question = follow_up_question(turns, text)
+        writing = self.answerer.writing
+        if writing is not None and show is not None:
+            answer = writing.rewrite_live(self.answerer.ask(question, write=False), show)
+        else:
+            answer = self.answerer.ask(question)
         self.store.save_answer(answer, asked=text, user=user, channel=channel, thread_ts=thread_ts)
         if self.recorder is not None:  # recording.slack: outcome and confidence too, for `finbot gaps`
             self.recorder.record(answer, "slack", user=user, channel=channel, asked=text)
