@@ -7,9 +7,13 @@ import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
+
+if TYPE_CHECKING:
+    from bot.values.answer import ValueService
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "corpus"
@@ -70,6 +74,32 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([sys.executable, str(REPO / "scripts" / "build_warehouse.py"), str(path)], check=True,
                    capture_output=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def value_config(warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A config of corpus/ with the demo warehouse (metric values on); no index is needed for values."""
+    return write_config(tmp_path_factory.mktemp("values"), CORPUS, warehouse={"path": str(warehouse)})
+
+
+@pytest.fixture(scope="session")
+def value_service(value_config: Path) -> Iterator[ValueService]:
+    """The ValueService of `value_config`, loaded once per test session."""
+    from bot.config import load_config
+    from bot.values.answer import load_value_service
+
+    found = load_value_service(load_config(value_config))
+    assert found is not None
+    yield found
+    found.engine.client.close()
+
+
+def by_hand(warehouse: Path, sql: str) -> float:
+    """One number from SQL written in the test against the demo warehouse, not MetricFlow's output."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return float(con.execute(sql).fetchall()[0][0])
 
 
 @pytest.fixture(scope="session")

@@ -3,33 +3,17 @@ warehouse; each expected number is plain SQL written here against the seed table
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from bot.config import load_config
 from bot.errors import MetricQueryError
-from bot.values.answer import ValueAnswer, ValueService, load_value_service
-from tests.conftest import CORPUS, write_config
+from bot.values.answer import ValueAnswer, ValueService
+from tests.conftest import by_hand
 
 AS_OF = date(2026, 1, 15)  # the demo data runs to December 2025: "last quarter" is Q4 2025, YTD is all of 2025
-
-
-@pytest.fixture(scope="module")
-def service(warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ValueService]:
-    config = write_config(tmp_path_factory.mktemp("values_sql"), CORPUS, warehouse={"path": str(warehouse)})
-    found = load_value_service(load_config(config))
-    assert found is not None
-    yield found
-    found.engine.client.close()
-
-
-def by_hand(warehouse: Path, sql: str) -> float:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return float(con.execute(sql).fetchall()[0][0])
 
 
 def grouped(warehouse: Path, sql: str) -> list[tuple[str, float]]:
@@ -37,8 +21,8 @@ def grouped(warehouse: Path, sql: str) -> list[tuple[str, float]]:
         return [(str(k), float(v)) for k, v in con.execute(sql).fetchall()]
 
 
-def answered(service: ValueService, question: str, as_of: date = AS_OF) -> ValueAnswer:
-    answer = service.answer(question, as_of)
+def answered(value_service: ValueService, question: str, as_of: date = AS_OF) -> ValueAnswer:
+    answer = value_service.answer(question, as_of)
     assert answer is not None and not answer.refused, answer and answer.text
     return answer
 
@@ -128,8 +112,8 @@ CASES = [
 
 
 @pytest.mark.parametrize(("question", "sql"), CASES, ids=[q for q, _ in CASES])
-def test_value_equals_hand_written_sql(service: ValueService, warehouse: Path, question: str, sql: str) -> None:
-    answer = answered(service, question)
+def test_value_equals_hand_written_sql(value_service: ValueService, warehouse: Path, question: str, sql: str) -> None:
+    answer = answered(value_service, question)
     assert answer.value == pytest.approx(by_hand(warehouse, sql), abs=0.005)
 
 
@@ -149,22 +133,24 @@ RELATIVE = [
 
 @pytest.mark.parametrize(("question", "as_of", "sql", "said"), RELATIVE, ids=[q for q, *_ in RELATIVE])
 def test_relative_periods_count_from_the_date_given_and_say_so(
-    service: ValueService, warehouse: Path, question: str, as_of: date, sql: str, said: str
+    value_service: ValueService, warehouse: Path, question: str, as_of: date, sql: str, said: str
 ) -> None:
-    answer = answered(service, question, as_of)
+    answer = answered(value_service, question, as_of)
     assert answer.value == pytest.approx(by_hand(warehouse, sql), abs=0.005)
     assert said in answer.text
 
 
-def test_relative_periods_without_a_date_count_from_the_latest_data(service: ValueService, warehouse: Path) -> None:
-    answer = service.answer("billings YTD")
+def test_relative_periods_without_a_date_count_from_the_latest_data(
+    value_service: ValueService, warehouse: Path
+) -> None:
+    answer = value_service.answer("billings YTD")
     assert answer is not None and not answer.refused
     assert "year to date (January–December 2025; the latest data is for December 2025)" in answer.text
     assert answer.value == pytest.approx(by_hand(warehouse, billed("2025-01-01", "2025-12-31")))
 
 
-def test_the_answer_says_the_filter_and_carries_it(service: ValueService) -> None:
-    answer = answered(service, "ARR excluding EMEA in Q3 2025")
+def test_the_answer_says_the_filter_and_carries_it(value_service: ValueService) -> None:
+    answer = answered(value_service, "ARR excluding EMEA in Q3 2025")
     assert answer.text.startswith("Annual recurring revenue (ARR) where region is not emea, Q3 2025: USD ")
     assert answer.filters is not None and [(f.dimension, f.values, f.exclude) for f in answer.filters] == [
         ("customer_month__region", ("emea",), True)
@@ -195,9 +181,9 @@ GROUPED = [
 
 @pytest.mark.parametrize(("question", "dimension", "sql"), GROUPED, ids=[q for q, *_ in GROUPED])
 def test_group_bys_with_filters_are_ordered_largest_first(
-    service: ValueService, warehouse: Path, question: str, dimension: str, sql: str
+    value_service: ValueService, warehouse: Path, question: str, dimension: str, sql: str
 ) -> None:
-    answer = answered(service, question)
+    answer = answered(value_service, question)
     assert answer.group_by == dimension and answer.rows is not None and answer.value is None
     expected = sorted(grouped(warehouse, sql), key=lambda row: -row[1])
     assert [k for k, _ in answer.rows] == [k for k, _ in expected]
@@ -207,8 +193,8 @@ def test_group_bys_with_filters_are_ordered_largest_first(
     assert table == [k for k, _ in expected]
 
 
-def test_a_long_table_is_cut_to_the_largest_rows_and_says_so(warehouse: Path, service: ValueService) -> None:
-    small = ValueService(service.engine, max_table_rows=2)
+def test_a_long_table_is_cut_to_the_largest_rows_and_says_so(warehouse: Path, value_service: ValueService) -> None:
+    small = ValueService(value_service.engine, max_table_rows=2)
     answer = small.answer("ARR by plan in Q3 2025", AS_OF)
     assert answer is not None and not answer.refused and answer.rows is not None
     expected = sorted(grouped(warehouse, "select plan_tier, 12 * sum(mrr_usd) from fct_mrr where snapshot_month = "
@@ -217,9 +203,9 @@ def test_a_long_table_is_cut_to_the_largest_rows_and_says_so(warehouse: Path, se
     assert "(1 more plan_tier values not shown: the 2 largest of 3; filter to see others)" in answer.text
 
 
-def test_a_name_of_several_metrics_is_asked_back_and_each_choice_answers(service: ValueService,
+def test_a_name_of_several_metrics_is_asked_back_and_each_choice_answers(value_service: ValueService,
                                                                            warehouse: Path) -> None:
-    answer = service.answer("how many customers did we have in June 2025", AS_OF)
+    answer = value_service.answer("how many customers did we have in June 2025", AS_OF)
     assert answer is not None and answer.refused and answer.value is None and answer.ambiguous == "metric"
     assert answer.choices is not None
     assert [(c.name, c.note) for c in answer.choices] == [
@@ -229,7 +215,7 @@ def test_a_name_of_several_metrics_is_asked_back_and_each_choice_answers(service
     assert answer.text.startswith("'customers' could be more than one metric")
     assert '1. Active customers (active_customers), a balance at the period end: ask "how many active customers did ' \
            'we have in June 2025"' in answer.text
-    chosen = answered(service, answer.choices[0].question)
+    chosen = answered(value_service, answer.choices[0].question)
     assert chosen.metric == "active_customers"
     assert chosen.value == pytest.approx(by_hand(warehouse, customers("2025-06-01")))
     assert answer.to_dict()["choices"][2]["name"] == "new_customers"
@@ -239,8 +225,8 @@ def test_a_name_of_several_metrics_is_asked_back_and_each_choice_answers(service
     ("what was churn rate in Q3 2025", ["logo_churn_rate", "revenue_churn_rate"]),
     ("what was contract value in Q1 2025", ["average_contract_value", "bookings"]),
 ])
-def test_other_ambiguous_names_ask_back(service: ValueService, question: str, choices: list[str]) -> None:
-    answer = service.answer(question, AS_OF)
+def test_other_ambiguous_names_ask_back(value_service: ValueService, question: str, choices: list[str]) -> None:
+    answer = value_service.answer(question, AS_OF)
     assert answer is not None and answer.refused and answer.value is None and answer.ambiguous == "metric"
     assert [c.name for c in answer.choices or []] == choices
 
@@ -258,20 +244,20 @@ def test_other_ambiguous_names_ask_back(service: ValueService, question: str, ch
     ("net new MRR for expansion in Q2 2025", "The warehouse holds no Net new MRR figures where movement_type is "
                                              "expansion for Q2 2025 (net_new_mrr is computed from other metrics"),
 ])
-def test_unknown_words_are_refused_by_name(service: ValueService, question: str, message: str) -> None:
-    answer = service.answer(question, AS_OF)
+def test_unknown_words_are_refused_by_name(value_service: ValueService, question: str, message: str) -> None:
+    answer = value_service.answer(question, AS_OF)
     assert answer is not None and answer.refused and answer.value is None
     assert message in answer.text
 
 
-def test_query_takes_a_group_by_and_where_filters_of_known_values(service: ValueService, warehouse: Path) -> None:
-    answer = service.query("arr", "Q3 2025", AS_OF, group_by="plan", where=["region=EMEA", "currency!=USD"])
+def test_query_takes_a_group_by_and_where_filters_of_known_values(value_service: ValueService, warehouse: Path) -> None:
+    answer = value_service.query("arr", "Q3 2025", AS_OF, group_by="plan", where=["region=EMEA", "currency!=USD"])
     assert not answer.refused and answer.rows is not None
     expected = grouped(warehouse, "select plan_tier, 12 * sum(mrr_usd) from fct_mrr where snapshot_month = "
                                   "date '2025-09-01' and region = 'emea' and currency <> 'USD' group by 1")
     assert dict(answer.rows) == pytest.approx(dict(expected))
     with pytest.raises(MetricQueryError, match="'mars' is not a value of region for arr; it holds apac, emea, "
                                                "north_america"):
-        service.query("arr", "Q3 2025", AS_OF, where=["region=mars"])
+        value_service.query("arr", "Q3 2025", AS_OF, where=["region=mars"])
     with pytest.raises(MetricQueryError, match="'region' is not a filter; write DIMENSION=VALUE"):
-        service.query("arr", "Q3 2025", AS_OF, where=["region"])
+        value_service.query("arr", "Q3 2025", AS_OF, where=["region"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -16,32 +15,13 @@ from click.testing import CliRunner
 from bot.config import load_config
 from bot.interfaces.cli import cli
 from bot.values.answer import ValueAnswer, ValueService, answer_value, load_value_service
-from tests.conftest import CORPUS, REPO, write_config
+from tests.conftest import CORPUS, REPO, by_hand, write_config
 
 AS_OF = date(2026, 1, 15)
 
 
-@pytest.fixture(scope="session")
-def config_path(warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_config(tmp_path_factory.mktemp("values"), CORPUS, warehouse={"path": str(warehouse)})
-
-
-@pytest.fixture(scope="session")
-def service(config_path: Path) -> Iterator[ValueService]:
-    found = load_value_service(load_config(config_path))
-    assert found is not None
-    yield found
-    found.engine.client.close()
-
-
-def by_hand(warehouse: Path, sql: str) -> float:
-    """One number from SQL written here against the seed tables, not MetricFlow's output."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return float(con.execute(sql).fetchall()[0][0])
-
-
-def value(service: ValueService, question: str) -> float:
-    answer = service.answer(question, AS_OF)
+def value(value_service: ValueService, question: str) -> float:
+    answer = value_service.answer(question, AS_OF)
     assert answer is not None and not answer.refused, answer and answer.text
     assert answer.value is not None
     return answer.value
@@ -70,27 +50,27 @@ MOVED = ("select sum(mrr_change_usd) from fct_mrr_movements where movement_type 
     ("bookings in November 2025", "select sum(total_contract_value_usd) from fct_bookings "
                                   "where booking_date between date '2025-11-01' and date '2025-11-30'", 1),
 ])
-def test_values_equal_hand_written_sql(service: ValueService, warehouse: Path, question: str, sql: str,
+def test_values_equal_hand_written_sql(value_service: ValueService, warehouse: Path, question: str, sql: str,
                                        scale: int) -> None:
-    assert value(service, question) == pytest.approx(by_hand(warehouse, sql) * scale, abs=0.005)
+    assert value(value_service, question) == pytest.approx(by_hand(warehouse, sql) * scale, abs=0.005)
 
 
-def test_a_ratio_divides_its_inputs_at_the_same_month_end(service: ValueService, warehouse: Path) -> None:
+def test_a_ratio_divides_its_inputs_at_the_same_month_end(value_service: ValueService, warehouse: Path) -> None:
     mrr = by_hand(warehouse, MRR_AT.format("2025-09-01"))
     customers = by_hand(warehouse, CUSTOMERS_AT.format("2025-09-01"))
-    assert value(service, "what was ARPA in Q3 2025") == pytest.approx(mrr / customers)
+    assert value(value_service, "what was ARPA in Q3 2025") == pytest.approx(mrr / customers)
 
 
-def test_a_filtered_metric_applies_its_yaml_filter(service: ValueService, warehouse: Path) -> None:
+def test_a_filtered_metric_applies_its_yaml_filter(value_service: ValueService, warehouse: Path) -> None:
     expected = by_hand(warehouse, "select avg(first_year_subscription_value_usd) from fct_bookings "
                                   "where booking_type in ('new_logo', 'renewal') and billing_interval = 'annual' "
                                   "and booking_date between date '2025-01-01' and date '2025-03-31'")
-    assert value(service, "what was ACV in Q1 2025") == pytest.approx(expected)
+    assert value(value_service, "what was ACV in Q1 2025") == pytest.approx(expected)
 
 
-def test_trailing_twelve_months_ends_on_the_periods_last_day(service: ValueService, warehouse: Path) -> None:
+def test_trailing_twelve_months_ends_on_the_periods_last_day(value_service: ValueService, warehouse: Path) -> None:
     expected = by_hand(warehouse, BILLED.format("2024-04-01", "2025-03-31"))
-    assert value(service, "what were LTM billings in March 2025") == pytest.approx(expected)
+    assert value(value_service, "what were LTM billings in March 2025") == pytest.approx(expected)
 
 
 def grouped(warehouse: Path, sql: str) -> dict[str, float]:
@@ -108,9 +88,9 @@ def grouped(warehouse: Path, sql: str) -> dict[str, float]:
      "select billing_interval, sum(amount_excl_tax_usd) from fct_invoice_lines "
      "where invoice_date between date '2025-03-01' and date '2025-03-31' group by 1"),
 ])
-def test_group_bys_equal_hand_written_sql(service: ValueService, warehouse: Path, question: str, dimension: str,
+def test_group_bys_equal_hand_written_sql(value_service: ValueService, warehouse: Path, question: str, dimension: str,
                                           sql: str) -> None:
-    answer = service.answer(question, AS_OF)
+    answer = value_service.answer(question, AS_OF)
     assert answer is not None and not answer.refused and answer.rows is not None, answer
     assert answer.group_by == dimension and answer.value is None
     expected = grouped(warehouse, sql)
@@ -118,15 +98,15 @@ def test_group_bys_equal_hand_written_sql(service: ValueService, warehouse: Path
     assert f"| {dimension} |" in answer.text
 
 
-def test_an_unknown_dimension_lists_the_ones_there_are(service: ValueService) -> None:
-    answer = service.answer("what was ARR by colour in Q3 2025", AS_OF)
+def test_an_unknown_dimension_lists_the_ones_there_are(value_service: ValueService) -> None:
+    answer = value_service.answer("what was ARR by colour in Q3 2025", AS_OF)
     assert answer is not None and answer.refused
     assert "'colour' is not a dimension of arr; it can be grouped by billing_interval, currency, legal_entity, " \
            "plan_tier, region" in answer.text
 
 
-def test_the_answer_shows_the_number_the_sql_and_the_cited_definition(service: ValueService) -> None:
-    answer = service.answer("what was ARR in Q3 2025?", AS_OF)
+def test_the_answer_shows_the_number_the_sql_and_the_cited_definition(value_service: ValueService) -> None:
+    answer = value_service.answer("what was ARR in Q3 2025?", AS_OF)
     assert answer is not None and not answer.refused
     assert answer.text.startswith("Annual recurring revenue (ARR), Q3 2025: USD ")
     assert "end-of-period value" in answer.text
@@ -137,17 +117,19 @@ def test_the_answer_shows_the_number_the_sql_and_the_cited_definition(service: V
     assert (answer.period, answer.start, answer.end, answer.unit) == ("Q3 2025", "2025-07-01", "2025-09-30", "USD")
 
 
-def test_a_relative_period_says_what_it_was_counted_from(service: ValueService) -> None:
-    answer = service.answer("what was MRR last quarter", AS_OF)
+def test_a_relative_period_says_what_it_was_counted_from(value_service: ValueService) -> None:
+    answer = value_service.answer("what was MRR last quarter", AS_OF)
     assert answer is not None and "last quarter (Q4 2025, counted from 2026-01-15)" in answer.text
 
 
-def test_without_a_date_relative_periods_count_from_the_latest_data(service: ValueService, warehouse: Path) -> None:
-    answer = service.answer("what was MRR last quarter")  # the demo data ends in December 2025
+def test_without_a_date_relative_periods_count_from_the_latest_data(
+    value_service: ValueService, warehouse: Path
+) -> None:
+    answer = value_service.answer("what was MRR last quarter")  # the demo data ends in December 2025
     assert answer is not None and not answer.refused
     assert "last quarter (Q4 2025; the latest data is for December 2025)" in answer.text
     assert answer.value == pytest.approx(by_hand(warehouse, MRR_AT.format("2025-12-01")))
-    answer = service.answer("YTD billings last year")
+    answer = value_service.answer("YTD billings last year")
     assert answer is not None and answer.period == "FY2025"
     assert answer.value == pytest.approx(by_hand(warehouse, BILLED.format("2025-01-01", "2025-12-31")))
 
@@ -158,8 +140,8 @@ def test_without_a_date_relative_periods_count_from_the_latest_data(service: Val
     ("what was ARR for Acme in Q3 2025", "'Acme' is not a known value of any dimension of arr"),
     ("what was ARR in Q3 2030", "The warehouse holds no Annual recurring revenue (ARR) figures for Q3 2030"),
 ])
-def test_unanswerable_value_questions_say_why(service: ValueService, question: str, message: str) -> None:
-    answer = service.answer(question, AS_OF)
+def test_unanswerable_value_questions_say_why(value_service: ValueService, question: str, message: str) -> None:
+    answer = value_service.answer(question, AS_OF)
     assert answer is not None and answer.refused and answer.value is None
     assert message in answer.text
 
@@ -181,9 +163,9 @@ def test_a_metric_without_a_table_still_cites_its_definition(warehouse: Path, tm
     assert answer.text.endswith("Definition: [1] metrics/margins.yaml:110-129 (metrics.gross_margin)")
 
 
-def test_definition_questions_are_not_value_questions(service: ValueService) -> None:
-    assert service.answer("how is ARR calculated?", AS_OF) is None
-    assert service.answer("what is the refund window?", AS_OF) is None
+def test_definition_questions_are_not_value_questions(value_service: ValueService) -> None:
+    assert value_service.answer("how is ARR calculated?", AS_OF) is None
+    assert value_service.answer("what is the refund window?", AS_OF) is None
 
 
 def test_values_are_off_without_a_warehouse_path(tmp_path: Path) -> None:
@@ -192,27 +174,27 @@ def test_values_are_off_without_a_warehouse_path(tmp_path: Path) -> None:
 
 
 def test_a_missing_warehouse_file_is_a_clear_error(tmp_path: Path) -> None:
-    config_path = write_config(tmp_path, CORPUS, warehouse={"path": str(tmp_path / "nope.duckdb")})
-    result = CliRunner().invoke(cli, ["--config", str(config_path), "value", "what was ARR in Q3 2025?"])
+    value_config = write_config(tmp_path, CORPUS, warehouse={"path": str(tmp_path / "nope.duckdb")})
+    result = CliRunner().invoke(cli, ["--config", str(value_config), "value", "what was ARR in Q3 2025?"])
     assert result.exit_code == 1
     assert "No warehouse at" in result.output and "scripts/build_warehouse.py" in result.output
 
 
-def test_cli_value_and_query(config_path: Path, warehouse: Path) -> None:
+def test_cli_value_and_query(value_config: Path, warehouse: Path) -> None:
     runner = CliRunner()
-    result = runner.invoke(cli, ["--config", str(config_path), "value", "what was ARR in Q3 2025?"])
+    result = runner.invoke(cli, ["--config", str(value_config), "value", "what was ARR in Q3 2025?"])
     assert result.exit_code == 0, result.output
     expected = by_hand(warehouse, MRR_AT.format("2025-09-01")) * 12
     assert f"USD {expected:,.2f} [1]" in result.output
-    result = runner.invoke(cli, ["--config", str(config_path), "query", "arr", "--period", "Q3 2025", "--json"])
+    result = runner.invoke(cli, ["--config", str(value_config), "query", "arr", "--period", "Q3 2025", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["value"] == pytest.approx(expected)
-    result = runner.invoke(cli, ["--config", str(config_path), "query", "arrr", "--period", "Q3 2025"])
+    result = runner.invoke(cli, ["--config", str(value_config), "query", "arrr", "--period", "Q3 2025"])
     assert result.exit_code == 1
     assert "'arrr' is not a known metric; close names: accounts_receivable, arr" in result.output
-    result = runner.invoke(cli, ["--config", str(config_path), "query", "arr", "--period", "H1"])
+    result = runner.invoke(cli, ["--config", str(value_config), "query", "arr", "--period", "H1"])
     assert result.exit_code == 1 and "'h1' is not a period I can query" in result.output
-    result = runner.invoke(cli, ["--config", str(config_path), "value", "how is ARR calculated?"])
+    result = runner.invoke(cli, ["--config", str(value_config), "value", "how is ARR calculated?"])
     assert result.exit_code == 1 and "finbot ask" in result.output
 
 
@@ -255,7 +237,7 @@ def test_the_client_caps_rows_and_interrupts_slow_queries(warehouse: Path) -> No
         client.close()
 
 
-def test_concurrent_answers_match_sequential_ones(service: ValueService) -> None:
+def test_concurrent_answers_match_sequential_ones(value_service: ValueService) -> None:
     """Slack answers in worker threads: the same questions at once give the same numbers.
 
     (Not the same SQL text: MetricFlow numbers its subquery aliases differently once its plan caches are warm.)"""
@@ -263,9 +245,9 @@ def test_concurrent_answers_match_sequential_ones(service: ValueService) -> None
 
     questions = ["what was ARR in Q3 2025?", "billings for March 2025", "what was net new MRR in Q2 2025",
                  "what was ARPA by region in Q3 2025?"] * 4
-    expected = {q: service.answer(q, AS_OF) for q in set(questions)}
+    expected = {q: value_service.answer(q, AS_OF) for q in set(questions)}
     with ThreadPoolExecutor(max_workers=4) as pool:
-        answers = list(pool.map(lambda q: service.answer(q, AS_OF), questions))
+        answers = list(pool.map(lambda q: value_service.answer(q, AS_OF), questions))
     def numbers(answer: ValueAnswer | None) -> tuple[object, ...]:
         assert answer is not None and not answer.refused, answer
         return answer.metric, answer.period, answer.value, answer.rows
@@ -274,11 +256,11 @@ def test_concurrent_answers_match_sequential_ones(service: ValueService) -> None
 
 
 def test_ask_answers_a_value_question_from_the_warehouse_and_documents_the_rest(
-    config_path: Path, warehouse: Path
+    value_config: Path, warehouse: Path
 ) -> None:
     runner = CliRunner()
-    assert runner.invoke(cli, ["--config", str(config_path), "ingest"]).exit_code == 0
-    result = runner.invoke(cli, ["--config", str(config_path), "ask", "--json", "what was MRR in March 2025?"])
+    assert runner.invoke(cli, ["--config", str(value_config), "ingest"]).exit_code == 0
+    result = runner.invoke(cli, ["--config", str(value_config), "ask", "--json", "what was MRR in March 2025?"])
     assert result.exit_code == 0, result.output
     body = json.loads(result.output)
     assert not body["abstained"]
@@ -286,6 +268,6 @@ def test_ask_answers_a_value_question_from_the_warehouse_and_documents_the_rest(
     assert body["value"]["value"] == pytest.approx(by_hand(warehouse, MRR_AT.format("2025-03-01")))
     assert [s["path"] for s in body["sources"]] == ["metrics/mrr.yaml"]
     assert "SQL (generated by MetricFlow):" in body["answer"]
-    defined = runner.invoke(cli, ["--config", str(config_path), "ask", "--json", "how is ARR calculated?"])
+    defined = runner.invoke(cli, ["--config", str(value_config), "ask", "--json", "how is ARR calculated?"])
     body = json.loads(defined.output)
     assert "value" not in body and body["sources"][0]["section"] == "metrics.arr"  # a definition: the documents

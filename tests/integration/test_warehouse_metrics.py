@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -13,30 +12,13 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from bot.config import load_config
 from bot.interfaces.cli import cli
-from bot.values.answer import ValueService, load_value_service
-from tests.conftest import CORPUS, REPO, write_config
+from bot.values.answer import ValueService
+from tests.conftest import CORPUS, REPO, by_hand, write_config
+
+one = by_hand  # the expected figures below read shorter
 
 AS_OF = date(2026, 1, 15)
-
-
-@pytest.fixture(scope="module")
-def config_path(warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_config(tmp_path_factory.mktemp("finance"), CORPUS, warehouse={"path": str(warehouse)})
-
-
-@pytest.fixture(scope="module")
-def service(config_path: Path) -> Iterator[ValueService]:
-    found = load_value_service(load_config(config_path))
-    assert found is not None
-    yield found
-    found.engine.client.close()
-
-
-def one(warehouse: Path, sql: str) -> float:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return float(con.execute(sql).fetchall()[0][0])
 
 
 def rows(warehouse: Path, sql: str) -> list[tuple[object, ...]]:
@@ -44,10 +26,10 @@ def rows(warehouse: Path, sql: str) -> list[tuple[object, ...]]:
         return con.execute(sql).fetchall()
 
 
-def test_every_corpus_metric_is_queryable(config_path: Path, service: ValueService) -> None:
-    result = CliRunner().invoke(cli, ["--config", str(config_path), "metrics", "--check"])
+def test_every_corpus_metric_is_queryable(value_config: Path, value_service: ValueService) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(value_config), "metrics", "--check"])
     assert result.exit_code == 0, result.output
-    total = len(service.definitions)
+    total = len(value_service.definitions)
     assert total >= 60 and f"{total} of {total} metrics queryable" in result.output
     assert "not queryable" not in result.output
 
@@ -141,9 +123,9 @@ def expected(warehouse: Path) -> dict[tuple[str, str], float]:
     ("deferred_revenue", "Q3 2025"), ("net_revenue_retention", "December 2025"), ("net_burn", "FY2025"),
     ("days_in_period", "Q3 2025"),
 ])
-def test_finance_metrics_equal_hand_written_sql(service: ValueService, expected: dict[tuple[str, str], float],
+def test_finance_metrics_equal_hand_written_sql(value_service: ValueService, expected: dict[tuple[str, str], float],
                                                 metric: str, period: str) -> None:
-    answer = service.query(metric, period, AS_OF)
+    answer = value_service.query(metric, period, AS_OF)
     assert not answer.refused, answer.text
     assert answer.value is not None and answer.value != 0
     assert answer.value == pytest.approx(expected[(metric, period)], rel=1e-9, abs=0.005)
@@ -156,7 +138,7 @@ def test_refunds_fall_inside_the_window_of_their_date(warehouse: Path) -> None:
         from fct_lumen_balance_transactions t
         join fct_invoice_lines l on t.balance_transaction_line_id = 'txn_' || l.invoice_line_id || '_re'
         where t.reporting_category = 'refund'""")
-    assert len(found) == one(warehouse, "select count(*) from fct_lumen_balance_transactions "
+    assert len(found) == by_hand(warehouse, "select count(*) from fct_lumen_balance_transactions "
                                         "where reporting_category = 'refund'") >= 3
     for start, refunded_on, amount, fee in found:
         assert isinstance(start, date) and isinstance(refunded_on, date)
@@ -181,9 +163,9 @@ def test_a_refund_stops_the_subscriptions_revenue_and_reverses_what_was_recognis
 
 
 def test_the_gl_ties_to_the_revenue_schedule(warehouse: Path) -> None:
-    gl = one(warehouse, "select sum(amount_usd) from fct_gl_pnl_lines where account_category = 'revenue' "
+    gl = by_hand(warehouse, "select sum(amount_usd) from fct_gl_pnl_lines where account_category = 'revenue' "
                         "and year(accounting_period) = 2025")
-    assert gl == pytest.approx(one(warehouse, REVENUE.format("2025-01-01", "2025-12-31", "")), abs=0.5)
+    assert gl == pytest.approx(by_hand(warehouse, REVENUE.format("2025-01-01", "2025-12-31", "")), abs=0.5)
 
 
 def test_lumen_fees_follow_the_price_list(warehouse: Path) -> None:
@@ -201,14 +183,14 @@ def test_lumen_fees_follow_the_price_list(warehouse: Path) -> None:
 
 
 def test_receivables_age_by_due_date_and_are_written_off_at_180_days(warehouse: Path) -> None:
-    wrong = one(warehouse, """
+    wrong = by_hand(warehouse, """
         select count(*) from fct_ar_balances_daily a join fct_invoice_collections c using (invoice_id)
         where a.aging_bucket <> case when a.balance_date <= c.due_date then 'current'
             when a.balance_date - c.due_date <= 30 then '1_30' when a.balance_date - c.due_date <= 60 then '31_60'
             when a.balance_date - c.due_date <= 90 then '61_90' else 'over_90' end
            or a.balance_date - c.due_date >= 180""")
     assert wrong == 0
-    assert one(warehouse, "select count(distinct aging_bucket) from fct_ar_balances_daily") == 5
+    assert by_hand(warehouse, "select count(distinct aging_bucket) from fct_ar_balances_daily") == 5
 
 
 def test_the_finance_tables_are_the_same_on_every_build(warehouse: Path, tmp_path: Path) -> None:
@@ -235,9 +217,9 @@ def test_ask_without_the_warehouse_file_says_how_to_build_it_and_cites_the_defin
     assert [(s["path"], s["section"]) for s in body["sources"]] == [("metrics/mrr.yaml", "metrics.arr")]
 
 
-def test_cli_query_groups_and_filters(config_path: Path, warehouse: Path) -> None:
+def test_cli_query_groups_and_filters(value_config: Path, warehouse: Path) -> None:
     runner = CliRunner()
-    result = runner.invoke(cli, ["--config", str(config_path), "query", "billings", "--period", "Q3 2025",
+    result = runner.invoke(cli, ["--config", str(value_config), "query", "billings", "--period", "Q3 2025",
                                  "--by", "line_type", "--where", "legal_entity=brightline_gmbh,brightline_uk",
                                  "--json"])
     assert result.exit_code == 0, result.output
@@ -247,11 +229,11 @@ def test_cli_query_groups_and_filters(config_path: Path, warehouse: Path) -> Non
                                "and invoice_date between date '2025-07-01' and date '2025-09-30' group by 1 order by 1")
     assert body["columns"] == ["line_type", "billings"]
     assert body["rows"] == [[kind, pytest.approx(float(total))] for kind, total in expected]  # type: ignore
-    result = runner.invoke(cli, ["--config", str(config_path), "query", "billings", "--period", "Q3 2025",
+    result = runner.invoke(cli, ["--config", str(value_config), "query", "billings", "--period", "Q3 2025",
                                  "--where", "legal_entity=acme_ltd"])
     assert result.exit_code == 1
     assert "'acme_ltd' is not a value of legal_entity; it has brightline_gmbh, brightline_inc, brightline_uk" \
         in result.output
-    result = runner.invoke(cli, ["--config", str(config_path), "query", "billings", "--period", "Q3 2025",
+    result = runner.invoke(cli, ["--config", str(value_config), "query", "billings", "--period", "Q3 2025",
                                  "--where", "legal_entity"])
     assert result.exit_code == 2 and "write DIM=VALUE" in result.output
