@@ -103,8 +103,7 @@ class Answerer:
             confidence = 0.0
         if not lead or confidence < self.min_confidence:
             return PartAnswer(part, found, confidence, period, [], True, signals=read)
-        # The card of the dbt entity the lead quotes first (a policy sentence may lead, the metric's line next).
-        entity = next((e for s in lead if (e := entity_chunks_of(s.span.chunk, leads.chunks_of))), [])
+        entity = entity_chunks_of(lead[0].span.chunk, leads.chunks_of)
         card = card_spans([s.span for s in lead], entity, leads.spans) if entity else []
         conflict = find_conflict(lead, found_lead.scored) if found_lead else None
         return PartAnswer(part, found, confidence, period, lead, False, card, read, conflict)
@@ -136,8 +135,7 @@ class Answerer:
         """The lead finder of the current keyword index (rebuilt when ingest changed the index)."""
         finder = self._leads
         if finder is None or finder.keyword is not keyword:
-            index = self.retriever.index  # its query embedder also reads the lines (bot/answering/spans.py)
-            finder = self._leads = LeadFinder(keyword, index.embed_model if index is not None else None)
+            finder = self._leads = LeadFinder(keyword)
         return finder
 
 

@@ -11,14 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from bot.answering.spans import QuestionWords, ScoredSpan, Span, SpanIndex
 from bot.retrieval.hybrid import Candidate
 from ingest.keyword_index import Chunk, KeywordIndex
-
-if TYPE_CHECKING:
-    from ingest.onnx_embedder import Embedder
 
 DOCUMENTS = 3  # how many of the top documents are searched for the answering lines
 CHUNKS_PER_DOCUMENT = 8  # at most this many chunks of each (the ones sharing most of the question's words)
@@ -50,9 +46,9 @@ class Lead:
 class LeadFinder:
     """Finds the lead of an answer among the chunks of one keyword index."""
 
-    def __init__(self, keyword: KeywordIndex, embedder: Embedder | None = None) -> None:
+    def __init__(self, keyword: KeywordIndex) -> None:
         self.keyword = keyword
-        self.spans = SpanIndex(keyword, embedder=embedder)
+        self.spans = SpanIndex(keyword)
         self._by_path: dict[str, list[int]] | None = None
 
     def find(

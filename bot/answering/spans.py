@@ -5,11 +5,8 @@ just their lines.
 A span's score adds what it shares with the question (IDF-weighted, loosely matched: abbreviations and
 typos count, see bot/retrieval/words.py), what its heading, field label or table header shares (at a lower
 weight: "Late claims" above "Claims older than 60 days ..."), whether it holds the kind of thing the
-question asks for (an amount, a duration, a person, a rule; bot/answering/asks.py), a prior from how
-retrieval ranked its document and its chunk, and how close its meaning is to the question's (the embedding
-model's cosine similarity, for "when is MRR locked?" answered by "frozen once the close is signed off").
-Embedding every span would cost more than the search itself, so only the spans whose words already score
-high enough that their meaning could lift them into the lead are embedded (see SpanIndex.score).
+question asks for (an amount, a duration, a person, a rule; bot/answering/asks.py), and a prior from how
+retrieval ranked its document and its chunk.
 """
 
 from __future__ import annotations
@@ -18,20 +15,11 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from bot.answering.asks import Ask, asked, satisfied, subject_words
 from bot.retrieval.words import one_edit
 from ingest.keyword_index import Chunk, KeywordIndex
 
-if TYPE_CHECKING:
-    import numpy as np
-
-    from ingest.onnx_embedder import Embedder
-
-# A span the lead can still take: within this share of the best span's score (lead.RELATIVE, repeated here
-# because lead.py imports this module).
-WITHIN = 0.75
 BORROWED = 0.5  # weight of a word an ask borrows from the ask before it
 # Sections of the chunks ingest/dbt.py renders from a dbt project ("metrics.dso", "models.rpt_x.columns").
 ENTITY_KEYS = ("metrics", "models", "semantic_models", "sources", "seeds", "snapshots")
@@ -205,7 +193,6 @@ class QuestionWords:
         self._typos = {w: one_edit(w) for w in self.words if len(w) >= 5}
         self.rarest = max(self.words, key=lambda w: self.weights[w]) if self.words else None
         self.asks: tuple[Ask, ...] = asked(question)
-        self.text = f"{borrowed} {question}".strip()  # what the question means, with what it refers back to
 
     def found(self, tokens: frozenset[str]) -> set[str]:
         """The question words among `tokens`: the same word, an abbreviation of one, or one edit away."""
@@ -239,13 +226,8 @@ FEATURES = (
     "subject",  # IDF share of the question's words before its first "is", "are", "means", "=" (what it is about)
     "example",  # it is a worked example ("Example: ...", "e.g.", "assume ...")
     "opening",  # it opens its paragraph, item or field
-    "meaning",  # cosine similarity of its embedding to the question's (0 when not embedded)
 )
-# On the dev splits, meaning at 0.7 and 1.0 lifted fact recall on both corpora (corpus/ 0.758 -> 0.774 / 0.767,
-# the wiki 0.815 -> 0.826 / 0.842); 0.3 only on corpus/ (0.776, the wiki unchanged). Embedding a line with its
-# heading or field label and entity name did worse on corpus/ (0.752). 0.7: the lower cost, and both gain.
-MEANING = 0.7
-WEIGHTS = (1.0, 0.6, 0.0, 0.2, 0.5, 0.15, 0.0, 0.0, 0.0, 0.0, 0.0, 0.2, -0.15, 0.0, MEANING)
+WEIGHTS = (1.0, 0.6, 0.0, 0.2, 0.5, 0.15, 0.0, 0.0, 0.0, 0.0, 0.0, 0.2, -0.15, 0.0)
 BIAS = 0.0
 
 
@@ -275,7 +257,6 @@ class ScoredSpan:
 
 def span_features(
     question: QuestionWords, span: Span, words: SpanWords, asked: float, document: float, chunk: float, rank: int,
-    meaning: float = 0.0,
 ) -> tuple[tuple[float, ...], set[str], set[str]]:
     """The span's features (in FEATURES order), and the question words in its text and only in its context."""
     found = question.found(words.text)
@@ -286,7 +267,7 @@ def span_features(
     features = (
         question.share(found), question.share(context), float(rarest), asked, document, chunk,
         float(rank == 1), length, float(span.kind == "field"), float(span.kind == "item"), float(span.kind == "row"),
-        question.share(question.found(words.subject)), float(example), float(span.order == 0), meaning,
+        question.share(question.found(words.subject)), float(example), float(span.order == 0),
     )
     return features, found, context
 
@@ -296,15 +277,12 @@ def linear_score(features: Sequence[float], weights: Sequence[float] = WEIGHTS, 
 
 
 class SpanIndex:
-    """Spans and their words for the chunks of one keyword index, computed once per chunk; with an embedder,
-    the embeddings of the spans that came close to a lead, computed once per span."""
+    """Spans and their words for the chunks of one keyword index, computed once per chunk."""
 
-    def __init__(self, keyword: KeywordIndex, max_chunks: int = 20_000, embedder: Embedder | None = None) -> None:
+    def __init__(self, keyword: KeywordIndex, max_chunks: int = 20_000) -> None:
         self.keyword = keyword
         self.max_chunks = max_chunks
-        self.embedder = embedder
         self._cache: dict[str, tuple[str, tuple[Span, ...], list[SpanWords]]] = {}
-        self._vectors: dict[tuple[str, int, int, str], np.ndarray] = {}
 
     def spans(self, chunk: Chunk) -> tuple[Span, ...]:
         return self._entry(chunk)[0]
@@ -331,61 +309,17 @@ class SpanIndex:
     def score(self, question: QuestionWords, chunks: Sequence[tuple[Chunk, float, float, int]]) -> list[ScoredSpan]:
         """Every span of the given chunks, best first. Each chunk comes with its document's score share (0-1),
         its own retrieval score share (0-1) and its document's rank."""
-        read: list[tuple[Span, SpanWords, float, float, float, int]] = []
+        scored: list[ScoredSpan] = []
         for chunk, document, own, rank in chunks:
             spans, words = self._entry(chunk)
-            read.extend((span, w, satisfied(question.asks, span.text), document, own, rank)
-                        for span, w in zip(spans, words, strict=True))
-        meanings = self._meanings(question, read)
-        scored: list[ScoredSpan] = []
-        for n, (span, span_words, held, document, own, rank) in enumerate(read):
-            features, found, context = span_features(
-                question, span, span_words, held, document, own, rank, meanings.get(n, 0.0)
-            )
-            scored.append(
-                ScoredSpan(span, linear_score(features), frozenset(found), frozenset(context), held, rank, features)
-            )
+            for span, span_words in zip(spans, words, strict=True):
+                held = satisfied(question.asks, span.text)
+                features, found, context = span_features(question, span, span_words, held, document, own, rank)
+                scored.append(
+                    ScoredSpan(span, linear_score(features), frozenset(found), frozenset(context), held, rank, features)
+                )
         scored.sort(key=lambda s: -s.score)
         return scored
-
-    def _meanings(
-        self, question: QuestionWords, read: Sequence[tuple[Span, SpanWords, float, float, float, int]]
-    ) -> dict[int, float]:
-        """{index in `read`: cosine similarity to the question} for the spans that could reach the lead.
-
-        Scored on words alone first: a span whose words score below WITHIN of the best one's total, even if
-        its meaning were a perfect match (similarity 1), can never lead nor join the lead, so it is not
-        embedded. The bound is exact for the lead among all spans (an ask passing over lines an earlier ask
-        quoted picks among the rest, where it is close but not exact)."""
-        if self.embedder is None or not MEANING or not read or not question.text.strip():
-            return {}
-        import numpy as np
-
-        lexical = [
-            linear_score(span_features(question, span, w, held, document, own, rank)[0])
-            for span, w, held, document, own, rank in read
-        ]
-        order = sorted(range(len(read)), key=lambda n: -lexical[n])
-        asked_vector = np.asarray(self.embedder.get_query_embedding(question.text), dtype=np.float32)
-        best = order[0]
-        first = self._vectors_of([read[best][0]])[0]
-        best_total = lexical[best] + MEANING * float(first @ asked_vector)
-        reach = [n for n in order if lexical[n] + MEANING >= WITHIN * best_total]
-        vectors = self._vectors_of([read[n][0] for n in reach])
-        return {n: float(v @ asked_vector) for n, v in zip(reach, vectors, strict=True)}
-
-    def _vectors_of(self, spans: Sequence[Span]) -> list[np.ndarray]:
-        import numpy as np
-
-        assert self.embedder is not None
-        keys = [(*s.key, s.text) for s in spans]
-        todo = list(dict.fromkeys(k for k in keys if k not in self._vectors))
-        if todo:
-            if len(self._vectors) + len(todo) > self.max_chunks * 4:  # bounded, like the span cache
-                self._vectors.clear()
-            rows = self.embedder.get_text_embedding_batch([k[3] for k in todo])
-            self._vectors.update((k, np.asarray(r, dtype=np.float32)) for k, r in zip(todo, rows, strict=True))
-        return [self._vectors[k] for k in keys]
 
 
 def _subject(text: str) -> str:
