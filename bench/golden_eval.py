@@ -99,6 +99,8 @@ class FloorTimer:
 class Recorded:
     """Answers recorded from the baseline's own Answerer, replayed to this checkout's evaluator."""
 
+    writing = None  # extractive answers: no LLM sentences to re-check
+
     def __init__(self, answers: dict[str, dict[str, Any]]) -> None:
         self.answers = answers
 

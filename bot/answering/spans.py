@@ -210,7 +210,11 @@ class QuestionWords:
 # What a span's score reads, in this order, and its weights. Chosen by hand on the dev splits of both golden
 # corpora, by the fact recall of `finbot eval --split dev` on each; weights fitted on one corpus did no better on
 # the other than these, so they stay few and round. (A "the question names this dbt entity" feature was tried
-# at 0.3 and 0.6: dev fact recall fell from 0.758 to 0.748 and 0.735 on corpus/, unchanged on the wiki.)
+# at 0.3 and 0.6: dev fact recall fell from 0.758 to 0.748 and 0.735 on corpus/, unchanged on the wiki. A
+# "meaning" feature, the embedding model's cosine of a line to the question at 0.7, embedding only the lines
+# that could reach the lead, was tried and taken out again (7245db8, reverted): dev fact recall 0.758 -> 0.764
+# and 0.815 -> 0.837, test 0.823 -> 0.814 and 0.753 -> 0.787, but the answer's p50 went from about 2x the
+# retrieval floor to 4.5x, outside the latency budget.)
 FEATURES = (
     "text",  # IDF share of the question's words in the span
     "context",  # ... found only in its heading, field label or table header
