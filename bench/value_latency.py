@@ -46,6 +46,12 @@ CASES = (
     ("what was net new MRR last quarter?", "derived, relative",
      "select sum(mrr_change_usd) from fct_mrr_movements where movement_type <> 'fx_remeasurement' "
      "and movement_month between '2025-10-01' and '2025-12-01'"),
+    ("what was enterprise ARR in EMEA in Q3 2025?", "derived, 2 filters",
+     "select 12 * sum(mrr_usd) from fct_mrr where snapshot_month = date '2025-09-01' "
+     "and plan_tier = 'enterprise' and region = 'emea'"),
+    ("what was recognized revenue in Q3 2025?", "simple (revenue schedule)",
+     "select sum(recognized_amount_usd) from fct_revenue_schedule "
+     "where recognition_date between '2025-07-01' and '2025-09-30'"),
 )
 
 
