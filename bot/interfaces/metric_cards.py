@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import FinbotError, MetricQueryError
-from bot.values.question import MetricNames, normalise
+from bot.values.filters import normalise
+from bot.values.question import MetricNames
 
 if TYPE_CHECKING:
     from bot.config import Config

@@ -16,9 +16,10 @@ from typing import Any
 from bot.config import Config
 from bot.errors import MetricQueryError
 from bot.values.engine import MetricEngine, MetricValue
+from bot.values.filters import AmbiguousQuestion, Choice, Filter, normalise
 from bot.values.periods import Period, parse_period, reanchor
 from bot.values.project import Definition, TimeSpine, load_project
-from bot.values.question import AmbiguousQuestion, Choice, Filter, MetricNames, normalise, read_question
+from bot.values.question import MetricNames, read_question
 
 # A group-by table shows at most this many rows, largest first (the rest are counted, not shown)
 MAX_TABLE_ROWS = 20

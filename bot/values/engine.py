@@ -14,9 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 from bot.errors import MetricQueryError, WarehouseUnavailableError
+from bot.values.filters import Filter
 from bot.values.periods import Period
 from bot.values.project import SemanticProject
-from bot.values.question import Filter
 from bot.values.warehouse import WarehouseClient
 
 

@@ -13,11 +13,22 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from bot.errors import MetricQueryError
+from bot.values.filters import (
+    FILLER,
+    AmbiguousQuestion,
+    Choice,
+    DimensionValues,
+    Filter,
+    find_filters,
+    normalise,
+    reworded,
+    singular,
+)
 from bot.values.periods import FoundPeriod, Period, find_period
 from bot.values.project import Definition
 
@@ -31,14 +42,6 @@ _ASKED_NAME = re.compile(
     r"^\s*what(?:\s+was|\s+were|\s+is|\s+are|'s)\s+(?:the\s+|our\s+|total\s+)?(?P<name>[\w\s&'/-]+?)\s+"
     r"(?:in|for|during|over)\s*$"
 )
-# Words a value question may hold besides the metric and the period; any other word is a filter or a group-by
-# this version can't apply, and is refused rather than silently dropped ("Acme", "enterprise", "by region").
-_FILLER_WORDS = (
-    "what whats was were is are s the our a an in for during at of over total how much many did do we have had "
-    "show me give tell value number figure amount please exactly company brightline end close as level on from with "
-    "and or"
-)
-_FILLER = frozenset(_FILLER_WORDS.split())
 # "by plan", "per region", "broken down by currency": a group-by (up to three words)
 _GROUP_BY = re.compile(
     r"\b(?:split\s+by|broken\s+down\s+by|grouped\s+by|by|per|for\s+each)\s+([a-z][a-z_]*(?:\s+[a-z_]+){0,2})"
@@ -46,65 +49,7 @@ _GROUP_BY = re.compile(
 
 
 # Filler that may end the words naming a metric ("how many customers did we have in"); "value" or "rate" may not
-_TRAILING_FILLER = frozenset(_FILLER - {"value", "number", "figure", "amount", "total", "level", "end", "close"})
-# Words before a value that exclude it ("ARR excluding EMEA"), and nouns that may stand next to a value
-# ("enterprise customers", "the EMEA region", "billed in EUR") besides the words of the dimension's own name
-_EXCLUDE_WORDS = "excluding exclude except ex without not outside"
-_EXCLUDE = frozenset(_EXCLUDE_WORDS.split())
-_VALUE_NOUN_WORDS = (
-    "customer customers account accounts segment segments plan plans tier tiers region regions currency currencies "
-    "entity entities billed invoiced booked paid paying type types deal deals contract contracts order orders invoice "
-    "invoices line lines subscription subscriptions"
-)
-_VALUE_NOUNS = frozenset(_VALUE_NOUN_WORDS.split())
-
-# The values of each dimension of a metric (`customer_month__region` -> emea, apac, ...), given by the caller
-DimensionValues = Mapping[str, Sequence[str]]
-
-
-@dataclass(frozen=True)
-class Filter:
-    """Rows whose dimension holds one of `values` (with `exclude`: none of them), values as the warehouse has them."""
-
-    dimension: str  # entity-qualified: `customer_month__region`
-    values: tuple[str, ...]
-    exclude: bool = False
-    words: str = ""  # how the question named them
-
-    @property
-    def short(self) -> str:
-        return self.dimension.split("__")[-1]
-
-    def describe(self) -> str:
-        """`region is emea or apac`, `currency is not EUR`."""
-        return f"{self.short} is {'not ' if self.exclude else ''}{' or '.join(self.values)}"
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One way to read an ambiguous question: a metric or a dimension, and the question that asks for it."""
-
-    name: str  # the metric (`active_customers`) or dimension (`customer_month__billing_interval`)
-    label: str  # "Active customers", "billing_interval = annual"
-    question: str  # the question reworded to ask for this choice
-    note: str = ""  # "a balance at the period end" / "a total over the period" (filled in by the caller)
-
-
-class AmbiguousQuestion(MetricQueryError):
-    """A name that fits more than one metric, or a value that fits more than one dimension: ask which."""
-
-    def __init__(self, what: str, words: str, choices: Sequence[Choice], metric: Definition | None = None) -> None:
-        self.what = what  # "metric" or "dimension value"
-        self.words = words
-        self.choices = list(choices)
-        self.metric = metric
-        options = "; ".join(f"{c.label} ({c.name})" if c.label != c.name else c.name for c in self.choices)
-        if len(self.choices) == 1:
-            super().__init__(f"'{words}' is not the name of a {what}; did you mean {options}?")
-        else:
-            super().__init__(f"'{words}' could be more than one {what}: {options}. Which one?")
-
-
+_TRAILING_FILLER = frozenset(FILLER - {"value", "number", "figure", "amount", "total", "level", "end", "close"})
 @dataclass(frozen=True)
 class ValueQuestion:
     """What a value question asks: one metric for one period (relative periods counted from `as_of`)."""
@@ -156,7 +101,7 @@ class MetricNames:
         that, the few (at most 4) with a name holding every one of them."""
         if not words:
             return []
-        tail = [_singular(w) for w in words]
+        tail = [singular(w) for w in words]
         ending = sorted({
             name for term, names in self.terms.items() if _ends_with(term.split(), tail) for name in names
         })
@@ -164,7 +109,7 @@ class MetricNames:
             return ending
         wanted = set(tail)
         holding = sorted({
-            name for term, names in self.terms.items() if wanted <= {_singular(w) for w in term.split()}
+            name for term, names in self.terms.items() if wanted <= {singular(w) for w in term.split()}
             for name in names
         })
         return holding if len(holding) <= 4 else []
@@ -175,7 +120,7 @@ class MetricNames:
         for name in metrics:
             definition = self.definitions[name]
             term = _naming_term(definition, words)
-            found.append(Choice(name, definition.label or name, _reworded(question, words, term)))
+            found.append(Choice(name, definition.label or name, reworded(question, words, term)))
         return found
 
     def suggest(self, words: str) -> list[str]:
@@ -221,7 +166,7 @@ def read_question(
         _refuse_unknown(question, lowered[: period_found.spans[0][0]], rest, names)
         return None
     definition = found[0]
-    if all(w in _FILLER for w in normalise(rest).split()):  # nothing left to filter by: no need for the values
+    if all(w in FILLER for w in normalise(rest).split()):  # nothing left to filter by: no need for the values
         return ValueQuestion(definition, period_found.period, as_of, found[1], group_words)
     dimensions = values(definition.name) if values else {}
     filters, extra = find_filters(question, rest, dimensions, definition)
@@ -245,68 +190,6 @@ def _find_metric(question: str, names: MetricNames, as_of: date) -> tuple[Defini
         if period is None:
             raise
         return names.find(_blanked(question.lower(), period))
-
-
-def find_filters(
-    question: str, text: str, dimensions: DimensionValues, metric: Definition | None = None
-) -> tuple[list[Filter], list[str]]:
-    """The filters `text` names from the dimensions' values, and the words left that are none of them.
-
-    A value fitting two dimensions is settled by a word of one's name next to it ("annual billing interval"), or
-    else asked back (AmbiguousQuestion). Values are matched as whole words, underscores as spaces, a trailing s
-    allowed ("renewals"); the matched filter holds the value exactly as the warehouse has it.
-    """
-    tokens = normalise(text).split()
-    variants = _value_variants(dimensions)
-    longest = max((len(v) for v in variants), default=0)
-    matched: list[tuple[int, int, str, str, bool]] = []  # start, end, dimension, value, exclude
-    used = [False] * len(tokens)
-    i = 0
-    while i < len(tokens):
-        for size in range(min(longest, len(tokens) - i), 0, -1):
-            candidates = variants.get(tuple(tokens[i: i + size]))
-            if candidates:
-                break
-        else:
-            i += 1
-            continue
-        dims = sorted({d for d, _ in candidates})
-        if len(dims) > 1:
-            dims = _settle(dims, tokens) or dims
-        if len(dims) > 1:
-            words = " ".join(tokens[i: i + size])
-            choices = [
-                Choice(d, f"{d.split('__')[-1]} = {next(v for dd, v in candidates if dd == d)}",
-                       _reworded(question, words, f"{words} {d.split('__')[-1].replace('_', ' ')}"))
-                for d in dims
-            ]
-            raise AmbiguousQuestion("dimension value", words, choices, metric)
-        value = next(v for d, v in candidates if d == dims[0])
-        exclude = i > 0 and tokens[i - 1] in _EXCLUDE
-        if exclude:
-            used[i - 1] = True
-        matched.append((i, i + size, dims[0], value, exclude))
-        for k in range(i, i + size):
-            used[k] = True
-        i += size
-    if matched:
-        nouns = _VALUE_NOUNS | {w for _, _, d, _, _ in matched for w in d.split("__")[-1].split("_")}
-        for k, token in enumerate(tokens):
-            if not used[k] and (token in nouns or _singular(token) in nouns):
-                used[k] = True
-    grouped: dict[tuple[str, bool], list[str]] = {}
-    words_of: dict[tuple[str, bool], list[str]] = {}
-    for start, end, dimension, value, exclude in matched:
-        if value not in grouped.setdefault((dimension, exclude), []):
-            grouped[(dimension, exclude)].append(value)
-        words_of.setdefault((dimension, exclude), []).append(" ".join(tokens[start:end]))
-    filters = [Filter(d, tuple(v), x, " ".join(words_of[(d, x)])) for (d, x), v in grouped.items()]
-    extra = [t for k, t in enumerate(tokens) if not used[k] and t not in _FILLER]
-    return filters, extra
-
-
-def normalise(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
 
 
 def _terms(definition: Definition) -> set[str]:
@@ -341,7 +224,7 @@ def _group_by(rest: str) -> tuple[str, str]:
     if not group:
         return rest, ""
     words = group.group(1).split()
-    lead = list(itertools.takewhile(lambda w: w not in _FILLER, words))
+    lead = list(itertools.takewhile(lambda w: w not in FILLER, words))
     return f"{rest[: group.start()]} {' '.join(words[len(lead):])} {rest[group.end():]}", " ".join(lead)
 
 
@@ -349,7 +232,7 @@ def _refuse_unknown(question: str, before_period: str, rest: str, names: MetricN
     """A value question naming no metric: ask back when its words are part of metric names, else refuse by name
     when it asks "what was <name> in <period>"; otherwise leave it to the documents."""
     words = normalise(rest).split()
-    while words and words[0] in _FILLER:
+    while words and words[0] in FILLER:
         words.pop(0)
     while words and words[-1] in _TRAILING_FILLER:
         words.pop()
@@ -390,64 +273,22 @@ def _as_written(question: str, word: str) -> str:
     return found.group(0) if found else word
 
 
-def _value_variants(dimensions: DimensionValues) -> dict[tuple[str, ...], list[tuple[str, str]]]:
-    """Each value's words ("north america" for north_america), its plural and its words without filler ("gmbh")."""
-    variants: dict[tuple[str, ...], list[tuple[str, str]]] = {}
-    for dimension, values in dimensions.items():
-        for value in values:
-            tokens = normalise(value).split()
-            if not tokens or all(t in _FILLER for t in tokens):
-                continue
-            forms = {tuple(tokens)}
-            if tokens[-1].isalpha() and len(tokens[-1]) > 2:
-                forms.add((*tokens[:-1], tokens[-1] + "s"))
-            stripped = tuple(t for t in tokens if t not in _FILLER)
-            if stripped and len("".join(stripped)) > 1:
-                forms.add(stripped)
-            for form in forms:
-                if (dimension, value) not in variants.setdefault(form, []):
-                    variants[form].append((dimension, value))
-    return variants
-
-
-def _settle(dimensions: list[str], tokens: list[str]) -> list[str]:
-    """The one dimension whose name the question says most ("annual billing interval"), or none."""
-    said = {_singular(t) for t in tokens}
-    scores = {d: sum(_singular(w) in said for w in d.split("__")[-1].split("_")) for d in dimensions}
-    best = max(scores.values())
-    winners = [d for d, score in scores.items() if score == best]
-    return winners if best > 0 and len(winners) == 1 else []
-
-
 def _ends_with(term: list[str], tail: list[str]) -> bool:
     """"active customers" ends with "customers"; "average mrr per customer" does not (a per-unit figure)."""
-    if len(term) <= len(tail) or [_singular(w) for w in term[-len(tail):]] != tail:
+    if len(term) <= len(tail) or [singular(w) for w in term[-len(tail):]] != tail:
         return False
     return term[-len(tail) - 1] not in ("per", "of", "to", "by")
 
 
-def _singular(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
-
-
 def _naming_term(definition: Definition, words: str) -> str:
     """The metric's name that holds `words` ("active customers" for "customers"), to reword a question with."""
-    tail = [_singular(w) for w in words.split()]
+    tail = [singular(w) for w in words.split()]
     label = re.sub(r"\s*\([^)]*\)\s*$", "", definition.label)
     terms = [t for t in map(normalise, (definition.name.replace("_", " "), label, *definition.aliases)) if t]
     for term in terms:
-        if [_singular(w) for w in term.split()][-len(tail):] == tail:
+        if [singular(w) for w in term.split()][-len(tail):] == tail:
             return term
     for term in terms:
-        if set(tail) <= {_singular(w) for w in term.split()}:
+        if set(tail) <= {singular(w) for w in term.split()}:
             return term
     return normalise(label or definition.name)
-
-
-def _reworded(question: str, words: str, replacement: str) -> str:
-    """The question with `words` replaced (first time, any case) by `replacement`."""
-    pattern = r"[^a-z0-9]+".join(map(re.escape, words.split()))
-    found = re.search(rf"(?<![a-z0-9]){pattern}(?![a-z0-9])", question, re.IGNORECASE)
-    if not found:
-        return question
-    return f"{question[: found.start()]}{replacement}{question[found.end():]}"

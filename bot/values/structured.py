@@ -13,8 +13,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import MetricQueryError
+from bot.values.filters import normalise
 from bot.values.periods import parse_period, reanchor
-from bot.values.question import normalise
 
 if TYPE_CHECKING:
     from bot.values.answer import ValueService

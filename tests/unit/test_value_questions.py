@@ -7,9 +7,10 @@ from datetime import date
 import pytest
 
 from bot.errors import MetricQueryError
+from bot.values.filters import AmbiguousQuestion, Filter, find_filters
 from bot.values.periods import find_period, parse_period, reanchor
 from bot.values.project import Definition
-from bot.values.question import AmbiguousQuestion, Filter, MetricNames, find_filters, read_question
+from bot.values.question import MetricNames, read_question
 
 AS_OF = date(2026, 1, 15)
 
