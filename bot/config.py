@@ -127,6 +127,9 @@ class Llm(Section):
     timeout: float = Field(8.0, gt=0)
     # A kept sentence shares at least this share of its content words with the sources it cites.
     min_overlap: float = Field(0.6, ge=0.0, le=1.0)
+    # When the model replies that the sources don't answer a question the extractive answer was confident of:
+    # quote (the extractive answer, saying the model found no answer) or abstain (believe the model).
+    model_abstains: Literal["quote", "abstain"] = "quote"
 
     @field_validator("api_base")
     @classmethod

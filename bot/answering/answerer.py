@@ -206,7 +206,7 @@ def load_writing(config: Config, environ: Mapping[str, str]) -> Writing:
 
     writer = load_writer(config.llm, environ)
     logger.info("answers are written by the %s model %s, checked against their sources", writer.provider, writer.model)
-    return Writing(writer, config.llm.min_overlap)
+    return Writing(writer, config.llm.min_overlap, config.llm.model_abstains == "abstain")
 
 
 def load_values(config: Config) -> ValueService | None:

