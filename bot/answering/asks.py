@@ -122,10 +122,3 @@ def subject_words(question: str) -> str:
 def asked(question: str) -> tuple[Ask, ...]:
     """The kinds of answer the question asks for (none for a plain "tell me about X")."""
     return tuple(ask for ask in ASKS if ask.question.search(question))
-
-
-def satisfied(asks: tuple[Ask, ...], text: str) -> float:
-    """The share of the asked kinds the line holds (0 when the question asks for no kind in particular)."""
-    if not asks:
-        return 0.0
-    return sum(1 for ask in asks if ask.answer.search(text)) / len(asks)

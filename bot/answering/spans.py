@@ -16,8 +16,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.answering.asks import Ask, asked, satisfied, subject_words
-from bot.retrieval.words import one_edit
+from bot.answering.asks import Ask, asked, subject_words
+from bot.retrieval.words import MIN_PREFIX, one_edit
 from ingest.keyword_index import Chunk, KeywordIndex
 
 BORROWED = 0.5  # weight of a word an ask borrows from the ask before it
@@ -194,12 +194,12 @@ class QuestionWords:
         self.rarest = max(self.words, key=lambda w: self.weights[w]) if self.words else None
         self.asks: tuple[Ask, ...] = asked(question)
 
-    def found(self, tokens: frozenset[str]) -> set[str]:
+    def found(self, tokens: Tokens) -> set[str]:
         """The question words among `tokens`: the same word, an abbreviation of one, or one edit away."""
         hits = set()
         for w in self.words:
-            same = w in tokens or (len(w) >= 3 and any(t.startswith(w) for t in tokens))
-            if same or (w in self._typos and not tokens.isdisjoint(self._typos[w])):
+            same = w in tokens.starts if len(w) >= MIN_PREFIX else w in tokens.words
+            if same or (w in self._typos and not tokens.words.isdisjoint(self._typos[w])):
                 hits.add(w)
         return hits
 
@@ -240,12 +240,26 @@ _SUBJECT_END = re.compile(r"(?i)\b(?:is|are|was|were|means|mean|refers|equals|in
 
 
 @dataclass(frozen=True)
+class Tokens:
+    """Some words as BM25 reads them, and every beginning of them from MIN_PREFIX letters (so that finding an
+    abbreviation is one set lookup, not a scan of the words)."""
+
+    words: frozenset[str]
+    starts: frozenset[str]
+
+    @classmethod
+    def of(cls, words: Iterable[str]) -> Tokens:
+        held = frozenset(words)
+        return cls(held, frozenset(w[:end] for w in held for end in range(MIN_PREFIX, len(w) + 1)))
+
+
+@dataclass(frozen=True)
 class SpanWords:
     """A span's words as BM25 reads them: its text, its context (label, heading, title), what it is about."""
 
-    text: frozenset[str]
-    context: frozenset[str]
-    subject: frozenset[str]  # the words before its first "is" / "means" / ":" (within its first 80 characters)
+    text: Tokens
+    context: Tokens
+    subject: Tokens  # the words before its first "is" / "means" / ":" (within its first 80 characters)
 
 
 @dataclass(frozen=True)
@@ -287,6 +301,7 @@ class SpanIndex:
         self.keyword = keyword
         self.max_chunks = max_chunks
         self._cache: dict[str, tuple[str, tuple[Span, ...], list[SpanWords]]] = {}
+        self._holds: dict[tuple[str, str], bool] = {}  # (ask, line text): the line holds that kind of answer
 
     def spans(self, chunk: Chunk) -> tuple[Span, ...]:
         return self._entry(chunk)[0]
@@ -302,7 +317,7 @@ class SpanIndex:
         texts = [f"{s.text} {s.label} {_field_words(s)} {chunk.title}" if entity else s.text for s in spans]
         texts += [f"{s.label} {_field_words(s)} {heading}" for s in spans]
         texts += [_subject(s.text) for s in spans]
-        tokens = [frozenset(t) for t in self.keyword.tokenize_many(texts)]
+        tokens = [Tokens.of(t) for t in self.keyword.tokenize_many(texts)]
         n = len(spans)
         words = [SpanWords(tokens[i], tokens[n + i], tokens[2 * n + i]) for i in range(n)]
         if len(self._cache) >= self.max_chunks:  # bounded: a large index is never held twice
@@ -317,13 +332,30 @@ class SpanIndex:
         for chunk, document, own, rank in chunks:
             spans, words = self._entry(chunk)
             for span, span_words in zip(spans, words, strict=True):
-                held = satisfied(question.asks, span.text)
+                held = self.asked_share(question.asks, span.text)
                 features, found, context = span_features(question, span, span_words, held, document, own, rank)
                 scored.append(
                     ScoredSpan(span, linear_score(features), frozenset(found), frozenset(context), held, rank, features)
                 )
         scored.sort(key=lambda s: -s.score)
         return scored
+
+
+    def asked_share(self, asks: tuple[Ask, ...], text: str) -> float:
+        """The share of the asked kinds the line holds (0 when the question asks for no kind in particular);
+        each (kind, line) is searched once: the same lines come back question after question."""
+        if not asks:
+            return 0.0
+        if len(self._holds) >= 20 * self.max_chunks:
+            self._holds.clear()
+        held = 0
+        for ask in asks:
+            key = (ask.name, text)
+            holds = self._holds.get(key)
+            if holds is None:
+                holds = self._holds[key] = ask.answer.search(text) is not None
+            held += holds
+        return held / len(asks)
 
 
 def _subject(text: str) -> str:

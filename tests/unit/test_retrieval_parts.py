@@ -253,3 +253,21 @@ def test_relative_score_fusion_keeps_how_far_ahead_a_hit_is() -> None:
     assert middling.fuse(True, True, "reciprocal_rank") > literal.fuse(True, True, "reciprocal_rank")
     assert literal.fuse(True, True, "relative_score") > middling.fuse(True, True, "relative_score")
     assert middling.fuse(True, False, "relative_score") == 1.0  # vector-only mode: its scaled similarity alone
+
+
+def test_answering_tokenizes_exactly_as_bm25s_does(keyword: keyword_index.KeywordIndex) -> None:
+    """tokenize_many is a faster copy of bm25s.tokenize: every file of the corpus and the golden questions (chat
+    typing, unicode, identifiers, numbers) read the same both ways."""
+    import bm25s
+
+    from tests.conftest import REPO
+
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in sorted((REPO / "corpus").rglob("*")) if
+             p.is_file()]
+    texts += (REPO / "golden" / "questions.yaml").read_text().splitlines()
+    texts += ["", "  ", "Ünïcödé naïve café's — résumé", "rpt_payouts.arrival_date", "whats the $5,000 limit?"]
+    assert keyword.retriever is not None
+    expected = bm25s.tokenize(texts, token_pattern=keyword_index.TOKEN_PATTERN, stopwords=keyword_index.stopwords(),
+                              stemmer=keyword.retriever.stemmer, return_ids=False, show_progress=False)
+    assert keyword.tokenize_many(texts) == [list(t) for t in expected]
+    assert keyword.tokenize_many(texts) == [list(t) for t in expected]  # and again from the remembered stems
