@@ -28,6 +28,11 @@ WEIGHTS = (
     10.41,  # columns: a column question about a named report: share of what it asks that the report holds (else 1)
     2.96,  # lead: IDF-weighted share of the question's words in the best answer line (its text, label and heading)
 )
+# Tried and not kept: "asked", the share of the kinds of answer asked for (amount, duration, role...) that the
+# best line holds. Fitted with the five above it caught more unanswerable asks on both dev splits and did
+# better fitted on either corpus and read on the other, but at its threshold (0.28) the test splits saw 5% and
+# 7% of their answerable asks refused (0.30 today: 1% and 3%): a line that answers often says it in words
+# the kind patterns don't know.
 NO_VECTOR_SIMILARITY = 0.55  # stands in for the similarity in bm25-only mode (the dev split's average)
 
 
