@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/retrieval_latency.py            # all sizes, writes docs/benchmarks.md
     .venv/bin/python bench/retrieval_latency.py --sizes 1000 --queries 20   # a quick look, writes nothing
+    .venv/bin/python bench/retrieval_latency.py --baseline a7cbd18   # and that commit's answerer, same indexes
 
 For each size it writes a generated corpus into a temporary Chroma (through the same ChunkIndex as
 ingest), rebuilds the BM25 keyword index the way ingest does (timed), opens the hybrid Answerer, and
@@ -10,6 +11,10 @@ plus one Chroma query of top_k), so load on the shared machine hits both alike. 
 filter costs in Chroma (`where` on doc_type, and `ids` restricted to a path prefix) against the same
 query unfiltered, which is how retrieve.py decides to filter after an unfiltered query.
 
+With --baseline, a git worktree of that commit answers the same questions over the same index in a process of
+its own (after this checkout's run, each interleaved with its own floor), so a change is read as the ratio
+to the floor of each, measured minutes apart on the same box.
+
 Embedding 100k texts with MiniLM on 2 cores takes too long, so REAL_TEXTS generated texts are
 embedded for real and every other chunk gets a perturbed, re-normalised copy of one of those vectors.
 """
@@ -17,8 +22,11 @@ embedded for real and every other chunk gets a perturbed, re-normalised copy of 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -109,13 +117,51 @@ def write_chunks(index: store.ChunkIndex, chunks: list[keyword_index.Chunk], vec
     index.add(nodes)
 
 
+# Run inside the baseline's checkout over the index this checkout wrote: its Answerer against the floor.
+BASELINE = """
+import json, sys, time
+from pathlib import Path
+from bot.answering.answerer import Answerer
+from bot.retrieval.hybrid import HybridRetriever, load_vector_index
+from ingest import keyword_index, store
+folder, queries, top_k = Path(sys.argv[1]), json.loads(sys.argv[2]), int(sys.argv[3])
+index = store.open_index(folder, "bench", "", create=False)
+query_model = store.load_embed_model("", 64)
+answerer = Answerer(HybridRetriever(index, load_vector_index(index, query_model),
+                                    keyword_index.keyword_dir(folder, "bench")), index, top_k, 0.5)
+def floor(question):
+    index.collection.query(query_embeddings=[query_model.get_query_embedding(question)], n_results=top_k)
+answerer.ask(queries[0])
+times = {"answer": [], "floor": []}
+for round_ in range(2):
+    for n, question in enumerate(queries):
+        pair = [("answer", lambda: answerer.ask(question)), ("floor", lambda: floor(question))]
+        for name, call in pair if (n + round_) % 2 == 0 else reversed(pair):
+            started = time.perf_counter()
+            call()
+            times[name].append((time.perf_counter() - started) * 1000)
+print(json.dumps(times))
+"""
+
+
+def baseline_times(checkout: Path, folder: Path, queries: list[str]) -> dict[str, float]:
+    """The baseline commit's answer and floor percentiles over the index in `folder`."""
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    done = subprocess.run([sys.executable, "-c", BASELINE, str(folder), json.dumps(queries), str(TOP_K)],
+                          cwd=checkout, env=env, check=True, capture_output=True, text=True)
+    times = {name: sorted(values) for name, values in json.loads(done.stdout.splitlines()[-1]).items()}
+    return {f"{name}_p{p}": percentile(times[name], p) for name in ("answer", "floor") for p in (50, 95)}
+
+
 def timed(call: Callable[[], object]) -> float:
     started = time.perf_counter()
     call()
     return (time.perf_counter() - started) * 1000
 
 
-def measure(size: int, queries: list[str], embed_model: object, rng: random.Random) -> dict[str, float]:
+def measure(
+    size: int, queries: list[str], embed_model: object, rng: random.Random, baseline: Path | None = None
+) -> dict[str, float]:
     from llama_index.core.base.embeddings.base import BaseEmbedding
 
     assert isinstance(embed_model, BaseEmbedding)
@@ -160,6 +206,7 @@ def measure(size: int, queries: list[str], embed_model: object, rng: random.Rand
                 filtered_ms.append(timed(lambda q=question: answerer.ask(q, doc_type="policy")))
                 for name, call in chroma.items():
                     chroma_ms[name].append(timed(call))
+        before = {f"baseline_{k}": v for k, v in baseline_times(baseline, folder, queries).items()} if baseline else {}
     answer_ms.sort()
     floor_ms.sort()
     filtered_ms.sort()
@@ -168,11 +215,11 @@ def measure(size: int, queries: list[str], embed_model: object, rng: random.Rand
         "answer_p50": percentile(answer_ms, 50), "answer_p95": percentile(answer_ms, 95),
         "floor_p50": percentile(floor_ms, 50), "floor_p95": percentile(floor_ms, 95),
         "filtered_p50": percentile(filtered_ms, 50), "filtered_p95": percentile(filtered_ms, 95),
-        **{f"chroma_{name}": statistics.median(times) for name, times in chroma_ms.items()},
+        **{f"chroma_{name}": statistics.median(times) for name, times in chroma_ms.items()}, **before,
     }
 
 
-def tables(rows: list[dict[str, float]], queries: int) -> str:
+def tables(rows: list[dict[str, float]], queries: int, baseline: str = "") -> str:
     latency = [
         "| chunks | answer p50 ms | answer p95 ms | floor p50 ms | floor p95 ms | p95 / floor p95 "
         "| answer with --type p50 / p95 ms |",
@@ -189,18 +236,27 @@ def tables(rows: list[dict[str, float]], queries: int) -> str:
             f"{r['floor_p95']:.1f} | {r['answer_p95'] / r['floor_p95']:.2f}x | "
             f"{r['filtered_p50']:.1f} / {r['filtered_p95']:.1f} |"
         )
+        if baseline:
+            latency.append(
+                f"| {int(r['chunks']):,} *{baseline}* | {r['baseline_answer_p50']:.1f} | "
+                f"{r['baseline_answer_p95']:.1f} | {r['baseline_floor_p50']:.1f} | {r['baseline_floor_p95']:.1f} | "
+                f"{r['baseline_answer_p95'] / r['baseline_floor_p95']:.2f}x | |"
+            )
         chroma.append(
             f"| {int(r['chunks']):,} | {r['chroma_unfiltered']:.1f} ms | {r['chroma_where']:.1f} ms | "
             f"{r['chroma_ids']:.1f} ms | {r['bm25_build_s']:.2f} s | {r['bm25_load_s']:.2f} s |"
         )
     return "\n\n".join([
         "## Retrieval latency at 1k, 10k and 100k chunks",
-        f"Reproduce with `{COMMAND}`. Each size asks {queries} generated questions twice; a whole hybrid "
+        f"Reproduce with `{COMMAND}{' --baseline ' + baseline if baseline else ''}`. Each size asks {queries} "
+        "generated questions twice; a whole hybrid "
         "extractive answer (`Answerer.ask`: query embedding, Chroma, BM25, glossary, fusion, confidence, widening, "
         "the reply) is timed interleaved with the floor (one query embedding + one Chroma query of top 5). "
         f"Chunks are generated finance-like texts; {REAL_TEXTS:,} are embedded with MiniLM for real and the "
         "rest are perturbed, re-normalised copies of those vectors (embedding 100k texts on 2 cores takes too "
-        "long).",
+        "long)."
+        + (f" Rows marked *{baseline}* are commit {baseline}'s answerer over the same index, in a process of its "
+           "own right after this checkout's run, timed against its own floor." if baseline else ""),
         "\n".join(latency),
         "What a filter costs in Chroma (median of the same queries), and the BM25 index kept in step with "
         "ingest: a full rebuild from the chunks in Chroma (what ingest does after every run that changed the "
@@ -215,6 +271,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--queries", type=int, default=30)
+    parser.add_argument("--baseline", metavar="REF", help="also time this commit's answerer on the same indexes")
     args = parser.parse_args()
     rng = random.Random(5)
     queries = [
@@ -225,10 +282,19 @@ def main() -> None:
     ]
     embed_model = store.load_bulk_embed_model("", 64)
     rows = []
-    for size in args.sizes:
-        rows.append(measure(size, queries, embed_model, rng))
-        print(f"{size} chunks: {rows[-1]}", file=sys.stderr)
-    text = tables(rows, args.queries)
+    with tempfile.TemporaryDirectory() as tmp:
+        checkout = Path(tmp) / "baseline"
+        if args.baseline:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(checkout), args.baseline],
+                           check=True, capture_output=True)
+        try:
+            for size in args.sizes:
+                rows.append(measure(size, queries, embed_model, rng, checkout if args.baseline else None))
+                print(f"{size} chunks: {rows[-1]}", file=sys.stderr)
+        finally:
+            if args.baseline:
+                subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(checkout)], check=True)
+    text = tables(rows, args.queries, args.baseline or "")
     print(text)
     if tuple(args.sizes) == SIZES:
         write_section("retrieval-latency", text)

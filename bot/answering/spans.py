@@ -340,7 +340,6 @@ class SpanIndex:
         scored.sort(key=lambda s: -s.score)
         return scored
 
-
     def asked_share(self, asks: tuple[Ask, ...], text: str) -> float:
         """The share of the asked kinds the line holds (0 when the question asks for no kind in particular);
         each (kind, line) is searched once: the same lines come back question after question."""
