@@ -24,7 +24,10 @@ _MONEY = (
     r"|\b\d[\d,]*(?:\.\d+)?\s?(?:%|percent\b|k\b|m\b|bps\b)"
 )
 _NUMBER = r"\b\d[\d,]*(?:\.\d+)?\b"
-_UNIT = r"(?:business |calendar |working |banking )?(?:days?|weeks?|months?|years?|hours?|minutes?|quarters?)"
+_UNIT = (
+    r"(?:(?:business |calendar |working |banking |work )?(?:days?|weeks?|months?|years?|hours?|minutes?|quarters?)"
+    r"|(?:work|week|business)days?|hrs?|mins?|yrs?|wks?)"
+)
 _ROLE = (
     r"\b(?:CFO|CEO|COO|CTO|CRO|VP|SVP|EVP|GC|Controller|Comptroller|Treasurer|Director|Head|Manager|Lead|Officer|"
     r"Chief|Owner|Approver|Accountant|Analyst|Partner|President|Committee|Board|[Tt]eam|[Dd]epartment|desk|"
@@ -51,7 +54,7 @@ ASKS = (
         ),
         re.compile(
             rf"(?i)\b\d+\s*{_UNIT}\b|\b(?:daily|weekly|monthly|quarterly|annually|yearly|nightly|hourly|every\s+\w+|"
-            r"each (?:day|week|month|quarter|year)|BD-?\d+|T\+\d+|net \d+|"
+            r"each (?:day|week|month|quarter|year)|[BW]D-?\d+|T\+\d+|net \d+|"
             r"end of (?:the )?(?:day|week|month|quarter|year)|"
             r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?|\d{1,2}(?::\d\d)?\s?(?:am|pm|utc|gmt|cet|et|pt)|"
             r"\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*|"
