@@ -157,9 +157,9 @@ def score(results: Sequence[QuestionResult]) -> Scores:
 
 def llm_scores(results: Sequence[QuestionResult]) -> dict[str, float | None]:
     """LLM_METRICS, or nothing when no answer went to a model (extractive mode)."""
-    if not any(r.asked_model for r in results):
-        return {}
     asked = [r for r in results if r.asked_model]
+    if not asked:
+        return {}
     removed = sum(r.answer.removed_sentences for r in asked)
     kept = sum(r.kept_sentences for r in asked)
     return {

@@ -26,7 +26,7 @@ from bot.interfaces.recording import CLIENT_HEADER, SESSION_HEADER, interface_of
 if TYPE_CHECKING:
     from bot.answering.answer import Answer
     from bot.answering.answerer import Answerer
-    from bot.config import Auth, Http, Index
+    from bot.config import Auth, Http, Index, Interface
     from bot.interfaces.recording import Recorder
 
 logger = logging.getLogger(__name__)
@@ -91,9 +91,14 @@ class Service:
             sources=[source.path for source in answer.sources],
         )
         if self.recorder is not None:
-            info = request_info(request)
-            user = session_user(request.headers.get(SESSION_HEADER), info.caller)
-            self.recorder.record(answer, interface_of(request.headers.get(CLIENT_HEADER)), user=user)
+            interface, user = self.asker(request)
+            self.recorder.record(answer, interface, user=user)
+
+    def asker(self, request: Request) -> tuple[Interface, str | None]:
+        """Which interface asked (the page and `finbot ask` say so in a header, else `http`) and who: the page's
+        tab id, else the caller."""
+        user = session_user(request.headers.get(SESSION_HEADER), request_info(request).caller)
+        return interface_of(request.headers.get(CLIENT_HEADER)), user
 
     def _chunk_count(self) -> float:
         try:

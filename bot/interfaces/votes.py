@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.interfaces.access import request_info
 from bot.interfaces.http_errors import ASK_RESPONSES, _error
-from bot.interfaces.recording import CLIENT_HEADER, SESSION_HEADER, interface_of, session_user
 
 if TYPE_CHECKING:
     from bot.interfaces.recording import Recorder
@@ -53,8 +52,8 @@ def mount_votes(app: FastAPI, service: Service, recorder: Recorder) -> None:
     def feedback(body: VoteIn, request: Request) -> VoteOut:
         """Thumbs up or down on an answer (with an optional comment on a thumbs-down), stored in the feedback
         store with Slack's votes, for `finbot feedback export` and `finbot gaps`."""
-        interface = interface_of(request.headers.get(CLIENT_HEADER))
-        user = session_user(request.headers.get(SESSION_HEADER), request_info(request).caller) or "anonymous"
+        interface, asker = service.asker(request)
+        user = asker or "anonymous"
         comment = (body.comment or "").strip() or None
         try:
             known = recorder.vote(body.answer_id, user, body.vote, comment, interface)

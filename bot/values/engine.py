@@ -173,8 +173,7 @@ class MetricEngine:
         unknown = [v for v in found.values if v not in known]
         if unknown or not found.values:
             raise MetricQueryError(f"'{', '.join(unknown)}' is not a value of {found.dimension} ({', '.join(known)})")
-        quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in found.values)
-        return f"{{{{ Dimension('{found.dimension}') }}}} {'NOT IN' if found.exclude else 'IN'} ({quoted})"
+        return where_in(found.dimension, found.values, found.exclude)
 
     def _inputs(self, metric: str) -> list[tuple[str, Any]]:
         """(semantic model, measure) pairs the metric reads, through its input metrics."""
@@ -234,7 +233,6 @@ class MetricEngine:
         with self._lock:
             return [str(v) for v in self._engine.get_dimension_values(metrics, dimension)]
 
-
     def unit(self, metric: str) -> str:
         """"USD", "count", "ratio" or ""."""
         return self._unit(metric)
@@ -269,3 +267,10 @@ def _number(cell: object) -> float | None:
     if isinstance(cell, (int, float, Decimal)) and not isinstance(cell, bool):
         return float(cell)
     return None
+
+
+def where_in(dimension: str, values: Sequence[str], exclude: bool = False) -> str:
+    """MetricFlow's where constraint keeping the rows whose `dimension` is one of `values` (or none of them);
+    the values are quoted as SQL strings, and must be ones the warehouse holds (the callers check)."""
+    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    return f"{{{{ Dimension('{dimension}') }}}} {'NOT IN' if exclude else 'IN'} ({quoted})"

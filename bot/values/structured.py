@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import MetricQueryError
+from bot.values.engine import where_in
 from bot.values.filters import normalise
 from bot.values.periods import parse_period, reanchor
 
@@ -109,8 +110,7 @@ def query_metrics(
                 f"'{unknown[0] if unknown else ''}' is not a value of {qualified.split('__')[-1]}; it has "
                 f"{', '.join(sorted(known)[:20]) or 'no values'}"
             )
-        listed = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-        constraints.append(f"{{{{ Dimension('{qualified}') }}}} in ({listed})")
+        constraints.append(where_in(qualified, values))
     asked = parse_period(period, as_of or dt.date.today())
     if asked.relative:
         latest = engine.latest_month(names[0]) if as_of is None else None
