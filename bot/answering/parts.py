@@ -45,6 +45,7 @@ _REFERS_BACK = re.compile(r"(?i)\b(?:it|its|it's|that|this|they|them|those|these
 _ELSEWHERE = re.compile(r"(?i)^(?:and\s+)?(?:what about|how about|is it different|is that different|same for)\b")
 _FILLER = re.compile(r"(?i)^(?:(?:hey|hi|ok|okay|so|quick q|quick question|q|question|also|and|but|plus|then|pls|"
                      r"please)\b[\s,:-]*)+")
+_CHATTER = re.compile(r"(?i)^(?:thanks?|thank you|thx|ty|cheers|sorry|fyi|urgent|asap|help|lol)\b[\s!.]*$")
 _STARTS_ASKING = re.compile(rf"(?i)^{_QUESTION_START}")
 # "someone who left", "a vendor which invoices in EUR": a relative clause, not a question word.
 _RELATIVE = re.compile(r"(?i)\b(?:someone|somebody|anyone|anybody|everyone|everybody|people|person|those|the one|"
@@ -78,11 +79,14 @@ def split_question(question: str, names: Callable[[str], list[str]] | None = Non
         split = [p.strip(" ,.-–—:") for p in _JOINER.split(sentence) if p and p.strip()]
         pieces.extend((p, marked and n == len(split) - 1) for n, p in enumerate(split))
         start = end.end() if end else len(whole)
-    pieces = [(p, marked) for p, marked in pieces if len(_WORD.findall(p)) >= MIN_WORDS]
-    asking = [marked or _asks(p) for p, marked in pieces]
+    # A piece of one word asks nothing of its own; unless it is chatter ("thanks"), it names what the asks
+    # after it are about ("gpv - what model is it built on, and where does that data come from").
+    pieces = [(p, marked) for p, marked in pieces if _WORD.findall(_CHATTER.sub("", _FILLER.sub("", p)))]
+    short = [len(_WORD.findall(p)) < MIN_WORDS for p, _ in pieces]
+    asking = [not brief and (marked or _asks(p)) for (p, marked), brief in zip(pieces, short, strict=True)]
     pieces_text = [p for p, _ in pieces]
     for n in range(len(pieces) - 1):  # "per diem in berlin, what about london?": the first asks too
-        asking[n] = asking[n] or _ELSEWHERE.match(pieces_text[n + 1]) is not None
+        asking[n] = asking[n] or (not short[n] and _ELSEWHERE.match(pieces_text[n + 1]) is not None)
     if sum(asking) <= 1:
         sides = _comparison(whole) or _named_pair(whole, names)
         return [Part(side, side) for side in sides] if sides else [Part(whole, whole)]

@@ -50,6 +50,15 @@ def test_a_statement_is_the_scene_of_every_ask_after_it() -> None:
         assert part.query.endswith(part.text)
 
 
+def test_a_one_word_subject_is_the_scene_of_the_asks_after_it() -> None:
+    parts = split_question("gpv - what model is it built on, and where does that data come from?")
+    assert texts(parts) == ["what model is it built on", "where does that data come from"]
+    assert all(p.query.startswith("gpv ") for p in parts)
+    chatty = split_question("thx. what is the mileage rate? and who approves it")
+    assert texts(chatty) == ["what is the mileage rate", "and who approves it"]
+    assert not any("thx" in p.query for p in chatty)
+
+
 def test_a_relative_clause_is_the_scene_not_an_ask() -> None:
     parts = split_question("for a customer who churned, how is nrr affected? and who owns it")
     assert texts(parts) == ["how is nrr affected", "and who owns it"]
