@@ -14,9 +14,9 @@ from bot.answering.answer import Answer, PartAnswer, Source
 from bot.answering.cards import card_spans, entity_chunks_of
 from bot.answering.confidence import estimate, signals
 from bot.answering.conflicts import find_conflict
-from bot.answering.figures import Period, asks_for_an_amount, figure_unanswerable, period_asked
+from bot.answering.figures import Period, asks_for_an_amount, lines_of_period, needs_a_stated_figure, period_asked
 from bot.answering.followups import Turn, borrowed_words
-from bot.answering.lead import LeadFinder, SpanKey, span_key
+from bot.answering.lead import LeadFinder, SpanKey, pick, span_key
 from bot.answering.parts import Part, split_question
 from bot.answering.question import clean_question
 from bot.answering.sources import Numbering, number_sources
@@ -96,11 +96,13 @@ class Answerer:
         words = QuestionWords(leads.keyword, part.text, borrowed)
         found_lead = leads.find(words, found.candidates, quoted) if found.candidates else None
         lead = found_lead.spans if found_lead else []
-        read = signals(found, lead, words)
-        confidence = estimate(read) if found.candidates else 0.0
         period = figure_period(part.text, found)
-        if period:
-            confidence = 0.0
+        scored = found_lead.scored if found_lead else []
+        dated = lines_of_period(period, scored, words) if period else []
+        if dated:  # a line of the top documents states that period's figure
+            lead, period = pick(dated, words), None
+        read = signals(found, lead, words)
+        confidence = 0.0 if period or not found.candidates else estimate(read)
         if not lead or confidence < self.min_confidence:
             return PartAnswer(part, found, confidence, period, [], True, signals=read)
         entity = entity_chunks_of(lead[0].span.chunk, leads.chunks_of)
@@ -163,16 +165,14 @@ def _closest(part: PartAnswer, numbering: Numbering) -> str:
 
 
 def figure_period(question: str, found: Retrieval) -> Period | None:
-    """The period a question asks a figure for, when the best source cannot give it (a metric definition,
-    or a passage that never mentions the period; see bot/answering/figures.py): the documents hold no such result,
-    however well the passage matches."""
+    """The period a question asks a figure for, when only a line stating that period's figure can answer it
+    (see bot/answering/figures.py)."""
     period = period_asked(question)
     if period is None or not found.candidates:
         return None
     top = found.candidates[0].chunk
     asks_an_amount = asks_for_an_amount(question) or any(h.entity.kind == "metric" for h in found.hits)
-    unanswerable = figure_unanswerable(period, top.headed_text, top.doc_type == "metric", asks_an_amount)
-    return period if unanswerable else None
+    return period if needs_a_stated_figure(period, top.doc_type == "metric", asks_an_amount) else None
 
 
 def check_doc_type(doc_type: str | None) -> str | None:

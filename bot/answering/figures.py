@@ -1,19 +1,27 @@
 """Questions that ask for a figure of a period: "what was NRR for december 2025", "dso for april 2026?".
 
-The documents define metrics and hold no results. A figure for a period can only come from a passage
-about that period (the close calendar's 2026-08 entry answers "when are the books closed for the august
-2026 close"). So a question that names a period is refused when its best passage is a metric definition
-(worked examples there are illustrations, not results), or when it asks an amount ("how much", "total",
-or it names a metric) and the best passage never mentions the period, however well that passage
-matches. Asking how a metric is calculated for a period ("how is NRR calculated for Q4?") is a question
-about the definition, and a date that only sets the scene ("a refund requested in march 2025") asks no
-amount: both are left to the confidence model.
+The documents define metrics and mostly hold no results. A figure for a period can only come from a line
+that states one for that period: it names the period, is about what was asked, and holds an amount, a
+percentage or a duration ("Example for April 2025: ... = 1.91%" under revenue churn; "Conference spend in
+Q4 2025 came to USD 18,400"). So when the best passage is a metric definition, or the question asks an
+amount ("how much", "total", or it names a metric) for a period with a year, the answer leads with such a
+line of the top documents, and is refused when there is none, however well the passages match (a
+revision-history row dated that month states no figure). Asking how a metric is calculated for a period
+("how is NRR calculated for Q4?") is a question about the definition, and a date that only sets the scene
+("a refund requested in march 2025") asks no amount: both are left to the confidence model.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.answering.conflicts import figures
+
+if TYPE_CHECKING:
+    from bot.answering.spans import QuestionWords, ScoredSpan
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
@@ -29,6 +37,11 @@ _PERIOD = re.compile(
 )
 _AMOUNT = re.compile(
     r"(?i)\b(?:how\s+(?:much|many|big|large)|total|spend|spent|paid|earned|booked|billed|collected|cost us)\b"
+)
+# Dates inside a line, taken out before looking for the figure it states.
+_DATE = re.compile(
+    rf"(?i)\b{_MONTH}(?:\s+\d{{1,2}}(?:st|nd|rd|th)?,?)?\s+{_YEAR}\b|\b20\d\d(?:-\d\d){{0,2}}\b|\bq[1-4]\b"
+    r"|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
 )
 _ABOUT_THE_DEFINITION = re.compile(  # "how much" and "how many" ask an amount, not how
     r"(?i)\b(?:how(?!\s+(?:much|many)\b)|why|formula|calculat\w*|comput\w*|defin\w*|mean\w*|includ\w*"
@@ -67,15 +80,30 @@ class Period:
         return re.search(pattern, text, re.IGNORECASE) is not None
 
 
-def figure_unanswerable(period: Period, passage: str, is_metric_definition: bool, asks_an_amount: bool) -> bool:
-    """Whether the best passage cannot give the figure asked for: it is a metric definition, or the question
-    asks an amount ("how much", or it names a metric) for a period with a year that the passage never
-    mentions. A date that only sets the scene ("would they have got a refund back in sept 2024?") asks no
-    amount, and a relative period ("last quarter") cannot be looked for: only a metric definition rules
-    those out."""
-    if is_metric_definition:
-        return True
-    return asks_an_amount and period.year is not None and not period.mentioned_in(passage)
+def needs_a_stated_figure(period: Period, is_metric_definition: bool, asks_an_amount: bool) -> bool:
+    """Whether only a line stating a figure for `period` can answer: the best passage is a metric definition,
+    or the question asks an amount ("how much", or it names a metric) for a period with a year. A date that
+    only sets the scene ("would they have got a refund back in sept 2024?") asks no amount, and a relative
+    period ("last quarter") cannot be looked for: only a metric definition rules those out."""
+    return is_metric_definition or (asks_an_amount and period.year is not None)
+
+
+def lines_of_period(period: Period, scored: Sequence[ScoredSpan], question: QuestionWords) -> list[ScoredSpan]:
+    """The lines among `scored` (best first) that give a figure for `period`: they name the period, hold what
+    the figure is of (the question's rarest word besides the period's own, in the line or its heading), and
+    state an amount, a percentage or a duration once their dates are taken out ("Example for April 2025:
+    (27,000 + 14,000) / 2,150,000 = 1.91%" under revenue churn). A revision-history row dated that month, or
+    a plan's other figures for that year, do not."""
+    period_words = set(question.keyword.tokens(period.text))
+    rest = [w for w in question.words if w not in period_words]
+    if not rest:
+        return []
+    subject = max(rest, key=lambda w: question.weights[w])
+    return [
+        line for line in scored
+        if subject in line.found | line.context_found and period.mentioned_in(line.span.text)
+        and figures(_DATE.sub(" ", line.span.text))
+    ]
 
 
 def asks_for_an_amount(question: str) -> bool:

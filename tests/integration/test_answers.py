@@ -48,6 +48,13 @@ PAGES = {
         + "\n\nThe sync starts every night at 02:00 UTC and retries a failed batch up to 3 times, "
         "five minutes apart, before it pages the on-call engineer.\n\n" + FILLER + "\n"
     ),
+    "reports/conference-spend.md": (
+        "# Conference spend\n\n"
+        "Conference spend in Q4 2025 came to USD 18,400 across 12 events.\n\n"
+        "## Revision history\n\n"
+        "| Version | Date | Change |\n|---|---|---|\n"
+        "| 1.0 | 2026-01-05 | Q3 2025 conference table withdrawn after 3 corrections |\n"
+    ),
 }
 
 
@@ -117,6 +124,18 @@ def test_a_part_the_documents_cannot_answer_is_refused_while_the_other_is_answer
     first, second = body["answer"].split("**and how much mileage did we reimburse in Q3 2025?**")
     assert "0.70 per mile" in first
     assert "hold no figures for q3 2025" in second.lower()
+
+
+def test_a_line_that_states_the_figure_for_the_period_asked_answers_it(small_config: Path) -> None:
+    body = ask(small_config, "how much did we spend on conferences in Q4 2025?")
+    assert not body["abstained"]
+    (line, n), *_ = lead_refs(body["answer"])
+    assert "USD 18,400" in line and body["sources"][n - 1]["path"] == "reports/conference-spend.md"
+    assert cited_lines(body, n, corpus_root(small_config)) == [
+        "Conference spend in Q4 2025 came to USD 18,400 across 12 events."
+    ]
+    other = ask(small_config, "how much did we spend on conferences in Q3 2025?")  # its row states no figure
+    assert other["abstained"] and "q3 2025" in other["answer"].lower()
 
 
 def test_a_superseded_document_among_the_sources_gets_a_note(small_config: Path) -> None:
