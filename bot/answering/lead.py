@@ -26,11 +26,11 @@ RELATIVE = 0.75
 MIN_GAIN = 0.1
 
 
-SpanKey = tuple[str, int, int]  # chunk id, first and last text line
+SpanKey = tuple[str, int, int, int]  # chunk id, first and last text line, place among its line's sentences
 
 
 def span_key(span: Span) -> SpanKey:
-    return span.chunk.id, span.first, span.last
+    return span.key
 
 
 @dataclass(frozen=True)

@@ -58,8 +58,9 @@ class Span:
         return self.chunk.file_lines(self.first, self.last)
 
     @property
-    def key(self) -> tuple[str, int, int]:
-        return self.chunk.id, self.first, self.last
+    def key(self) -> tuple[str, int, int, int]:
+        """Which span of its chunk this is: sentences of one line (a rendered dbt description) differ by order."""
+        return self.chunk.id, self.first, self.last, self.order
 
 
 def split_spans(chunk: Chunk) -> tuple[Span, ...]:
