@@ -23,6 +23,7 @@ from bot.answering.sources import Numbering, number_sources
 from bot.answering.spans import QuestionWords
 from bot.errors import FinbotError, QuestionError
 from bot.retrieval.hybrid import Filters, HybridRetriever, Retrieval, load_vector_index
+from bot.retrieval.words import spelled_out
 from ingest import store
 from ingest.keyword_index import KeywordIndex
 
@@ -91,9 +92,10 @@ class Answerer:
         self, part: Part, top_k: int, filters: Filters, leads: LeadFinder, quoted: frozenset[SpanKey] = frozenset()
     ) -> PartAnswer:
         """Retrieve for one ask, find the lines that answer it, and judge whether the documents cover it."""
-        found = self.retriever.retrieve(part.query, top_k, filters)
-        borrowed = part.query.removesuffix(part.text) if part.query != part.text else ""
-        words = QuestionWords(leads.keyword, part.text, borrowed)
+        query, text = spelled_out(part.query), spelled_out(part.text)
+        found = self.retriever.retrieve(query, top_k, filters)
+        borrowed = query.removesuffix(text) if query != text else ""
+        words = QuestionWords(leads.keyword, text, borrowed)
         found_lead = leads.find(words, found.candidates, quoted) if found.candidates else None
         lead = found_lead.spans if found_lead else []
         period = figure_period(part.text, found)

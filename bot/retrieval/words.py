@@ -3,11 +3,13 @@
 Questions are typed fast: "rev rec", "calc", "col", "recievables". A question word (stemmed, as BM25
 reads it) is found in a set of passage words when it is one of them, starts one of them (an
 abbreviation, from MIN_PREFIX letters) or, from MIN_TYPO letters, is one edit away from one of them.
+Chat shorthands that are neither ("11 hrs", "acct", "ppl") are spelled out before the question is searched.
 """
 
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -17,6 +19,20 @@ if TYPE_CHECKING:
 MIN_PREFIX = 3
 MIN_TYPO = 5
 _CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
+# Common English and business shorthands that do not start the word they stand for.
+SHORTHANDS = {
+    "hr": "hour", "hrs": "hours", "yr": "year", "yrs": "years", "mins": "minutes", "wk": "week", "wks": "weeks",
+    "mo": "month", "mos": "months", "ppl": "people", "acct": "account", "accts": "accounts", "amt": "amount",
+    "mgr": "manager", "mgmt": "management", "dept": "department", "depts": "departments", "pmt": "payment",
+    "pmts": "payments", "pymt": "payment", "txn": "transaction", "txns": "transactions", "qty": "quantity",
+    "pct": "percent", "thru": "through", "govt": "government", "w/o": "without", "b/c": "because",
+}
+_SHORTHAND = re.compile(r"(?i)(?<![\w/])(" + "|".join(re.escape(k) for k in SHORTHANDS) + r")(?![\w/])")
+
+
+def spelled_out(text: str) -> str:
+    """The text with chat shorthands written in full ("11 hrs" -> "11 hours")."""
+    return _SHORTHAND.sub(lambda m: SHORTHANDS[m.group(1).lower()], text)
 
 
 class WordSet:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.retrieval.words import WordSet, one_edit
+from bot.retrieval.words import WordSet, one_edit, spelled_out
 
 
 def test_abbreviations_and_typos_are_found() -> None:
@@ -22,3 +22,11 @@ def test_short_words_are_not_read_as_typos() -> None:
 def test_one_edit_covers_each_kind_of_edit() -> None:
     edits = one_edit("cat")
     assert {"at", "act", "cot", "cart"} <= edits and "cat" not in edits
+
+
+def test_chat_shorthands_are_spelled_out_whole_words_only() -> None:
+    assert spelled_out("day trip, 11 hrs door to door - which acct pays, Mgr or ppl ops?") == (
+        "day trip, 11 hours door to door - which account pays, manager or people ops?"
+    )
+    untouched = "shrs, hrsx, the mortgage thruput and /hr stay"
+    assert spelled_out(untouched) == untouched
