@@ -32,8 +32,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # Words of two or more letters or digits; underscores and dots split identifiers, so the column
-# `arrival_date` and the question's "arrival date" share their words.
-TOKEN_PATTERN = r"(?u)[^\W_]{2,}"
+# `arrival_date` and the question's "arrival date" share their words. Letters joined by "&" are one word:
+# finance writes M&IE, P&L, FP&A, G&A and T&E, which would otherwise leave a stop word or nothing.
+TOKEN_PATTERN = r"(?u)[^\W_]+(?:&[^\W_]+)+|[^\W_]{2,}"
 # Questions are typed like chat: bm25s's longer English list ("what", "does", "how", "we" are not in the
 # short Lucene one, and outweighed a rare word like an account number) plus words chat adds to a question
 # without meaning (contractions typed without the apostrophe, greetings, fillers).

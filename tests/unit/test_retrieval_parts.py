@@ -227,6 +227,11 @@ def test_chat_words_are_not_searched_for(keyword: keyword_index.KeywordIndex) ->
     assert keyword.tokens("hey whats GL 1030 and what does it roll up under, pls") == ["gl", "1030", "roll"]
 
 
+def test_letters_joined_by_an_ampersand_are_one_word(keyword: keyword_index.KeywordIndex) -> None:
+    assert keyword.tokens("what's M&IE on the P&L, says FP&A") == ["m&ie", "p&l", "say", "fp&a"]
+    assert keyword.tokens("R & D") == []  # spaced out, they are single letters
+
+
 def test_a_column_question_is_checked_against_the_named_report(keyword: keyword_index.KeywordIndex) -> None:
     glossary = build_glossary(keyword)
     columns = ColumnCheck(keyword)
