@@ -167,14 +167,15 @@ def _closest(part: PartAnswer, numbering: Numbering) -> str:
 
 
 def figure_period(question: str, found: Retrieval) -> Period | None:
-    """The period a question asks a figure for, when only a line stating that period's figure can answer it
-    (see bot/answering/figures.py)."""
+    """The period a question asks a figure for, when the best passage cannot give it (a metric definition,
+    or a passage that never mentions the period) and only a line stating that period's figure can (see
+    bot/answering/figures.py)."""
     period = period_asked(question)
     if period is None or not found.candidates:
         return None
     top = found.candidates[0].chunk
     asks_an_amount = asks_for_an_amount(question) or any(h.entity.kind == "metric" for h in found.hits)
-    return period if needs_a_stated_figure(period, top.doc_type == "metric", asks_an_amount) else None
+    return period if needs_a_stated_figure(period, top.headed_text, top.doc_type == "metric", asks_an_amount) else None
 
 
 def check_doc_type(doc_type: str | None) -> str | None:

@@ -1,14 +1,15 @@
 """Questions that ask for a figure of a period: "what was NRR for december 2025", "dso for april 2026?".
 
-The documents define metrics and mostly hold no results. A figure for a period can only come from a line
-that states one for that period: it names the period, is about what was asked, and holds an amount, a
-percentage or a duration ("Example for April 2025: ... = 1.91%" under revenue churn; "Conference spend in
-Q4 2025 came to USD 18,400"). So when the best passage is a metric definition, or the question asks an
-amount ("how much", "total", or it names a metric) for a period with a year, the answer leads with such a
-line of the top documents, and is refused when there is none, however well the passages match (a
-revision-history row dated that month states no figure). Asking how a metric is calculated for a period
-("how is NRR calculated for Q4?") is a question about the definition, and a date that only sets the scene
-("a refund requested in march 2025") asks no amount: both are left to the confidence model.
+The documents define metrics and mostly hold no results. A figure for a period comes from a passage about
+that period (the close calendar's 2026-08 entry answers "when are the books closed for the august 2026
+close"), or from a line that states one: it names the period, is about what was asked, and holds an
+amount, a percentage or a duration ("Example for April 2025: ... = 1.91%" under revenue churn). So when
+the best passage is a metric definition, or the question asks an amount ("how much", "total", or it
+names a metric) and the best passage never mentions the period, the answer leads with such a line of the
+top documents, and is refused when there is none, however well the passages match (a revision-history
+row dated that month states no figure). Asking how a metric is calculated for a period ("how is NRR
+calculated for Q4?") is a question about the definition, and a date that only sets the scene ("a refund
+requested in march 2025") asks no amount: both are left to the confidence model.
 """
 
 from __future__ import annotations
@@ -80,12 +81,15 @@ class Period:
         return re.search(pattern, text, re.IGNORECASE) is not None
 
 
-def needs_a_stated_figure(period: Period, is_metric_definition: bool, asks_an_amount: bool) -> bool:
-    """Whether only a line stating a figure for `period` can answer: the best passage is a metric definition,
-    or the question asks an amount ("how much", or it names a metric) for a period with a year. A date that
-    only sets the scene ("would they have got a refund back in sept 2024?") asks no amount, and a relative
-    period ("last quarter") cannot be looked for: only a metric definition rules those out."""
-    return is_metric_definition or (asks_an_amount and period.year is not None)
+def needs_a_stated_figure(period: Period, passage: str, is_metric_definition: bool, asks_an_amount: bool) -> bool:
+    """Whether the best passage cannot give the figure asked for, so that only a line stating it can: the
+    passage is a metric definition, or the question asks an amount ("how much", or it names a metric) for a
+    period with a year that the passage never mentions. A date that only sets the scene ("would they have
+    got a refund back in sept 2024?") asks no amount, and a relative period ("last quarter") cannot be
+    looked for: only a metric definition rules those out."""
+    if is_metric_definition:
+        return True
+    return asks_an_amount and period.year is not None and not period.mentioned_in(passage)
 
 
 def lines_of_period(period: Period, scored: Sequence[ScoredSpan], question: QuestionWords) -> list[ScoredSpan]:

@@ -48,12 +48,16 @@ PAGES = {
         + "\n\nThe sync starts every night at 02:00 UTC and retries a failed batch up to 3 times, "
         "five minutes apart, before it pages the on-call engineer.\n\n" + FILLER + "\n"
     ),
-    "reports/conference-spend.md": (
-        "# Conference spend\n\n"
-        "Conference spend in Q4 2025 came to USD 18,400 across 12 events.\n\n"
-        "## Revision history\n\n"
-        "| Version | Date | Change |\n|---|---|---|\n"
-        "| 1.0 | 2026-01-05 | Q3 2025 conference table withdrawn after 3 corrections |\n"
+    "metrics/events.yaml": (
+        "metrics:\n"
+        "  - name: conference_spend\n"
+        "    label: Conference spend\n"
+        "    description: >\n"
+        "      Conference spend is the sum of event fees, booth costs and sponsorships, in USD.\n"
+        "      Example for Q4 2025: 12 events cost USD 18,400.\n"
+        "    type: simple\n"
+        "    type_params:\n"
+        "      measure: conference_spend_usd\n"
     ),
 }
 
@@ -127,15 +131,13 @@ def test_a_part_the_documents_cannot_answer_is_refused_while_the_other_is_answer
 
 
 def test_a_line_that_states_the_figure_for_the_period_asked_answers_it(small_config: Path) -> None:
-    body = ask(small_config, "how much did we spend on conferences in Q4 2025?")
+    body = ask(small_config, "what was conference spend in Q4 2025?")  # a metric definition's worked example
     assert not body["abstained"]
     (line, n), *_ = lead_refs(body["answer"])
-    assert "USD 18,400" in line and body["sources"][n - 1]["path"] == "reports/conference-spend.md"
-    assert cited_lines(body, n, corpus_root(small_config)) == [
-        "Conference spend in Q4 2025 came to USD 18,400 across 12 events."
-    ]
-    other = ask(small_config, "how much did we spend on conferences in Q3 2025?")  # its row states no figure
-    assert other["abstained"] and "q3 2025" in other["answer"].lower()
+    assert "USD 18,400" in line and body["sources"][n - 1]["path"] == "metrics/events.yaml"
+    assert any("USD 18,400" in text for text in cited_lines(body, n, corpus_root(small_config)))
+    other = ask(small_config, "what was conference spend in Q3 2025?")  # the definition states no Q3 figure
+    assert other["abstained"] and other["confidence"] == 0.0
 
 
 def test_a_superseded_document_among_the_sources_gets_a_note(small_config: Path) -> None:

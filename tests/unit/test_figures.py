@@ -71,19 +71,20 @@ def test_a_passage_about_another_period_is_not(period: Period, passage: str) -> 
     assert not period.mentioned_in(passage)
 
 
-def test_a_metric_definition_or_an_amount_for_a_dated_period_needs_a_line_stating_it() -> None:
+def test_a_metric_definition_never_gives_a_figure_and_other_passages_only_for_their_period() -> None:
     dated, relative = Period("april 2026", 2026, 4), Period("last month")
-    assert needs_a_stated_figure(dated, is_metric_definition=True, asks_an_amount=False)
-    assert needs_a_stated_figure(relative, is_metric_definition=True, asks_an_amount=False)
-    assert needs_a_stated_figure(dated, is_metric_definition=False, asks_an_amount=True)
-    assert not needs_a_stated_figure(relative, is_metric_definition=False, asks_an_amount=True)
+    assert needs_a_stated_figure(dated, "April 2026 worked example", is_metric_definition=True, asks_an_amount=False)
+    assert needs_a_stated_figure(dated, "March 2026 worked example", is_metric_definition=False, asks_an_amount=True)
+    assert not needs_a_stated_figure(dated, "April 2026 close calendar", is_metric_definition=False,
+                                     asks_an_amount=True)
+    assert not needs_a_stated_figure(relative, "anything", is_metric_definition=False, asks_an_amount=True)
 
 
 def test_a_date_that_only_sets_the_scene_asks_no_figure() -> None:
     question = "does the 2024 refund window still apply to a refund requested in march 2025?"
     period = period_asked(question)
     assert period == Period("march 2025", 2025, 3) and not asks_for_an_amount(question)
-    assert not needs_a_stated_figure(period, False, asks_for_an_amount(question))
+    assert not needs_a_stated_figure(period, "Refund window for annual plans", False, asks_for_an_amount(question))
 
 
 @pytest.mark.parametrize(
