@@ -38,6 +38,7 @@ _PERIOD = re.compile(
 )
 _AMOUNT = re.compile(
     r"(?i)\b(?:how\s+(?:much|many|big|large)|total|spend|spent|paid|earned|booked|billed|collected|cost us)\b"
+    r"|\$|(?<!\w)(?:usd|eur|gbp)\b|\b(?:amount|number|figure)\b"
 )
 # Dates inside a line, taken out before looking for the figure it states.
 _DATE = re.compile(
@@ -111,7 +112,8 @@ def lines_of_period(period: Period, scored: Sequence[ScoredSpan], question: Ques
 
 
 def asks_for_an_amount(question: str) -> bool:
-    """"how much", "how many", "total", "what did we spend": the question wants a number, not a rule."""
+    """"how much", "how many", "total", "what did we spend", "the $ number": the question wants a number, not
+    a rule."""
     return _AMOUNT.search(question) is not None
 
 

@@ -93,6 +93,8 @@ def test_a_date_that_only_sets_the_scene_asks_no_figure() -> None:
         ("how much deferred rev did we have at 6/30/26?", True),
         ("total fees we paid for full year 2025?", True),
         ("how many disputes did we lose in march 2026", True),
+        ("whats the FY26 materiality $ number the cfo signed off?", True),
+        ("refund amount for a march 2025 cancellation?", True),
         ("would they have gotten a refund back then?", False),
     ],
 )
