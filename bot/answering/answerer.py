@@ -75,8 +75,9 @@ class Answerer:
         k = top_k or self.top_k
         answered: list[PartAnswer] = []
         quoted: frozenset[SpanKey] = frozenset()
-        for part in parts:
-            answered.append(self.answer_part(part, k, filters, leads, quoted))
+        retrieved = self.retriever.retrieve_many([spelled_out(p.query) for p in parts], k, filters)
+        for part, found in zip(parts, retrieved, strict=True):
+            answered.append(self.answer_part(part, k, filters, leads, quoted, found))
             quoted |= {span_key(s.span) for s in answered[-1].lead}
         answer = self.compose(question, answered, keyword, k)
         if self.writing is not None and write:
@@ -89,11 +90,14 @@ class Answerer:
         return answer
 
     def answer_part(
-        self, part: Part, top_k: int, filters: Filters, leads: LeadFinder, quoted: frozenset[SpanKey] = frozenset()
+        self, part: Part, top_k: int, filters: Filters, leads: LeadFinder, quoted: frozenset[SpanKey] = frozenset(),
+        found: Retrieval | None = None,
     ) -> PartAnswer:
-        """Retrieve for one ask, find the lines that answer it, and judge whether the documents cover it."""
+        """Retrieve for one ask (unless `found` already holds what it retrieved), find the lines that answer
+        it, and judge whether the documents cover it."""
         query, text = spelled_out(part.query), spelled_out(part.text)
-        found = self.retriever.retrieve(query, top_k, filters)
+        if found is None:
+            found = self.retriever.retrieve(query, top_k, filters)
         borrowed = query.removesuffix(text) if query != text else ""
         words = QuestionWords(leads.keyword, text, borrowed)
         found_lead = leads.find(words, found.candidates, quoted) if found.candidates else None

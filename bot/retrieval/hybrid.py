@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -165,19 +166,34 @@ class HybridRetriever:
                         self._columns = ColumnCheck(self._keyword)
         return self._keyword, self._glossary
 
-    def retrieve(self, question: str, top_k: int, filters: Filters | None = None) -> Retrieval:
+    def retrieve_many(self, questions: Sequence[str], top_k: int, filters: Filters | None = None) -> list[Retrieval]:
+        """retrieve() for each question (the asks of one question), their vector searches embedded in one batch
+        and sent to Chroma as one query."""
+        if self.mode == "bm25" or len(questions) < 2:
+            return [self.retrieve(q, top_k, filters) for q in questions]
         keyword, glossary = self.current()
         filters = filters or Filters()
-        hits = glossary.match(question) if self.use_glossary else []
-        hits = [h for h in hits if h.weight >= MIN_GLOSSARY_WEIGHT and _entity_allowed(h, keyword, filters)]
-        expanded = f"{question} ({extra})" if (extra := Glossary.expansion(hits)) else question
+        expanded = [self._expanded(q, glossary, keyword, filters)[1] for q in questions]
+        depth = max(MIN_CANDIDATES, top_k * CANDIDATES_PER_SOURCE)
+        first = self._query_many(expanded, depth if not filters else depth * 2)
+        return [self.retrieve(q, top_k, filters, found) for q, found in zip(questions, first, strict=True)]
+
+    def retrieve(
+        self, question: str, top_k: int, filters: Filters | None = None,
+        searched: list[tuple[Chunk, float]] | None = None,
+    ) -> Retrieval:
+        """The ranked passages for one question; `searched`: its vector search's first query, already run
+        (retrieve_many)."""
+        keyword, glossary = self.current()
+        filters = filters or Filters()
+        hits, expanded = self._expanded(question, glossary, keyword, filters)
         depth = max(MIN_CANDIDATES, top_k * CANDIDATES_PER_SOURCE)
         use_vector, use_bm25 = self.mode != "bm25", self.mode != "vector"
 
         by_id: dict[str, Candidate] = {}
         best_similarity = None
         if use_vector:
-            vector_hits = self._vector_search(expanded, depth, filters, keyword)
+            vector_hits = self._vector_search(expanded, depth, filters, keyword, searched)
             best_similarity = vector_hits[0][1] if vector_hits else None
             for rank, (chunk, similarity) in enumerate(vector_hits, start=1):
                 by_id.setdefault(chunk.id, Candidate(chunk))
@@ -212,13 +228,22 @@ class HybridRetriever:
             columns.coverage(question, words, hits),
         )
 
+    def _expanded(
+        self, question: str, glossary: Glossary, keyword: KeywordIndex, filters: Filters
+    ) -> tuple[list[GlossaryHit], str]:
+        """The glossary entries the question names, and the question with their expansion (what is searched)."""
+        hits = glossary.match(question) if self.use_glossary else []
+        hits = [h for h in hits if h.weight >= MIN_GLOSSARY_WEIGHT and _entity_allowed(h, keyword, filters)]
+        return hits, f"{question} ({extra})" if (extra := Glossary.expansion(hits)) else question
+
     def _vector_search(
-        self, question: str, depth: int, filters: Filters, keyword: KeywordIndex
+        self, question: str, depth: int, filters: Filters, keyword: KeywordIndex,
+        searched: list[tuple[Chunk, float]] | None = None,
     ) -> list[tuple[Chunk, float]]:
         """(chunk, cosine similarity) best first. Filters are applied after an unfiltered query when enough
         results survive; else Chroma is asked again, restricted to the ids that pass (see docs/benchmarks.md)."""
         assert self.index is not None, "vector search needs the vector index"
-        results = self._query(question, depth if not filters else depth * 2, None)
+        results = searched if searched is not None else self._query(question, depth if not filters else depth * 2)
         if filters:
             kept = [(c, s) for c, s in results if filters.allows(c)]
             if len(kept) >= depth // 2 or len(results) < depth * 2:
@@ -228,15 +253,23 @@ class HybridRetriever:
             return self._query(question, depth, allowed) if allowed else []
         return results
 
-    def _query(self, question: str, depth: int, ids: list[str] | None) -> list[tuple[Chunk, float]]:
+    def _query(self, question: str, depth: int, ids: list[str] | None = None) -> list[tuple[Chunk, float]]:
+        return self._query_many([question], depth, ids)[0]
+
+    def _query_many(
+        self, questions: Sequence[str], depth: int, ids: list[str] | None = None
+    ) -> list[list[tuple[Chunk, float]]]:
         assert self.index is not None
-        found = []
         keyword = self._keyword
-        for hit in self.index.search(question, depth, ids):
-            position = keyword.position(hit.id)
-            chunk = keyword.chunks[position] if position is not None else Chunk(hit.id, hit.text, hit.metadata)
-            found.append((chunk, hit.similarity))
-        return found
+        results = []
+        for hits in self.index.search_many(questions, depth, ids):
+            found = []
+            for hit in hits:
+                position = keyword.position(hit.id)
+                chunk = keyword.chunks[position] if position is not None else Chunk(hit.id, hit.text, hit.metadata)
+                found.append((chunk, hit.similarity))
+            results.append(found)
+        return results
 
 
 def scale_scores(candidates: list[Candidate]) -> None:

@@ -37,18 +37,29 @@ class VectorSearch:
 
     def search(self, question: str, depth: int, ids: list[str] | None = None) -> list[VectorHit]:
         """Up to `depth` chunks, best first; only among `ids` when given."""
-        vectors: list[Sequence[float]] = [self.embed_model.get_query_embedding(question)]
+        return self.search_many([question], depth, ids)[0]
+
+    def search_many(self, questions: Sequence[str], depth: int, ids: list[str] | None = None) -> list[list[VectorHit]]:
+        """search() for each question, embedded in one batch and asked of Chroma in one query: the asks of a
+        multi-part question cost about one search, not one each."""
+        if len(questions) == 1:
+            vectors: list[Sequence[float]] = [self.embed_model.get_query_embedding(questions[0])]
+        else:
+            vectors = list(self.embed_model.get_text_embedding_batch(list(questions)))
         found = self.collection.query(
             query_embeddings=vectors, n_results=depth, ids=ids, include=["documents", "metadatas", "distances"]
         )
-        rows = zip(
-            found["ids"][0], (found["documents"] or [[]])[0], (found["metadatas"] or [[]])[0],
-            (found["distances"] or [[]])[0], strict=True,
-        )
-        return [
-            VectorHit(chunk_id, text or "", store.node_metadata(meta), cosine_similarity(distance))
-            for chunk_id, text, meta, distance in rows
-        ]
+        results = []
+        for n in range(len(questions)):
+            rows = zip(
+                found["ids"][n], (found["documents"] or [])[n], (found["metadatas"] or [])[n],
+                (found["distances"] or [])[n], strict=True,
+            )
+            results.append([
+                VectorHit(chunk_id, text or "", store.node_metadata(meta), cosine_similarity(distance))
+                for chunk_id, text, meta, distance in rows
+            ])
+        return results
 
 
 def cosine_similarity(distance: float) -> float:

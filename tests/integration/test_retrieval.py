@@ -180,3 +180,14 @@ def test_a_figure_for_a_period_is_given_only_from_a_passage_about_that_period(in
     elsewhere = ask_json(indexed_config, "how much deferred revenue did we have at 6/30/26?")
     assert elsewhere["abstained"] is True and elsewhere["confidence"] == 0.0
     assert "nothing about 6/30/26" in elsewhere["answer"]
+
+
+def test_the_asks_of_a_question_searched_together_find_what_each_finds_alone(indexed_config: Path) -> None:
+    retriever = load_answerer(load_config(indexed_config)).retriever
+    asks = ["how is DSO calculated", "who approves a refund over the limit", "which column is the arrival date"]
+    for filters in (None, bot.retrieval.hybrid.Filters("policy", None)):
+        together = retriever.retrieve_many(asks, 5, filters)
+        alone = [retriever.retrieve(ask, 5, filters) for ask in asks]
+        for a, b in zip(together, alone, strict=True):
+            assert [c.chunk.id for c in a.candidates] == [c.chunk.id for c in b.candidates]
+            assert a.best_similarity == pytest.approx(b.best_similarity, abs=1e-5)
