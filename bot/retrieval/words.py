@@ -19,9 +19,10 @@ if TYPE_CHECKING:
 MIN_PREFIX = 3
 MIN_TYPO = 5
 _CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
-# Common English and business shorthands that do not start the word they stand for.
+# Common English and business shorthands that do not start the word they stand for ("hr" is left out: it is
+# also HR).
 SHORTHANDS = {
-    "hr": "hour", "hrs": "hours", "yr": "year", "yrs": "years", "mins": "minutes", "wk": "week", "wks": "weeks",
+    "hrs": "hours", "yr": "year", "yrs": "years", "mins": "minutes", "wk": "week", "wks": "weeks",
     "mo": "month", "mos": "months", "ppl": "people", "acct": "account", "accts": "accounts", "amt": "amount",
     "mgr": "manager", "mgmt": "management", "dept": "department", "depts": "departments", "pmt": "payment",
     "pmts": "payments", "pymt": "payment", "txn": "transaction", "txns": "transactions", "qty": "quantity",

@@ -28,5 +28,5 @@ def test_chat_shorthands_are_spelled_out_whole_words_only() -> None:
     assert spelled_out("day trip, 11 hrs door to door - which acct pays, Mgr or ppl ops?") == (
         "day trip, 11 hours door to door - which account pays, manager or people ops?"
     )
-    untouched = "shrs, hrsx, the mortgage thruput and /hr stay"
+    untouched = "shrs, hrsx, the mortgage thruput, /hr and HR stay"
     assert spelled_out(untouched) == untouched
