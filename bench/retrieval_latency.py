@@ -11,9 +11,11 @@ plus one Chroma query of top_k), so load on the shared machine hits both alike. 
 filter costs in Chroma (`where` on doc_type, and `ids` restricted to a path prefix) against the same
 query unfiltered, which is how retrieve.py decides to filter after an unfiltered query.
 
-With --baseline, a git worktree of that commit answers the same questions over the same index in a process of
-its own (after this checkout's run, each interleaved with its own floor), so a change is read as the ratio
-to the floor of each, measured minutes apart on the same box.
+The answers are timed in a fresh process that opens the written index the way `finbot serve` does (not in
+the process that generated and wrote 100k chunks, whose heap makes garbage collection slower). With
+--baseline, a git worktree of that commit answers the same questions over the same index in such a process
+too, right after this checkout's, each interleaved with its own floor, so a change is read as the ratio to
+the floor of each, measured a minute apart on the same box.
 
 Embedding 100k texts with MiniLM on 2 cores takes too long, so REAL_TEXTS generated texts are
 embedded for real and every other chunk gets a perturbed, re-normalised copy of one of those vectors.
@@ -117,8 +119,9 @@ def write_chunks(index: store.ChunkIndex, chunks: list[keyword_index.Chunk], vec
     index.add(nodes)
 
 
-# Run inside the baseline's checkout over the index this checkout wrote: its Answerer against the floor.
-BASELINE = """
+# Run in a fresh process of a checkout (this one, or the baseline's worktree) over the index written here: its
+# Answerer against the floor.
+TIMING = """
 import json, sys, time
 from pathlib import Path
 from bot.answering.answerer import Answerer
@@ -144,10 +147,10 @@ print(json.dumps(times))
 """
 
 
-def baseline_times(checkout: Path, folder: Path, queries: list[str]) -> dict[str, float]:
-    """The baseline commit's answer and floor percentiles over the index in `folder`."""
+def process_times(checkout: Path, folder: Path, queries: list[str]) -> dict[str, float]:
+    """The answer and floor percentiles of `checkout`'s code over the index in `folder`, in a fresh process."""
     env = {**os.environ, "PYTHONPATH": str(checkout)}
-    done = subprocess.run([sys.executable, "-c", BASELINE, str(folder), json.dumps(queries), str(TOP_K)],
+    done = subprocess.run([sys.executable, "-c", TIMING, str(folder), json.dumps(queries), str(TOP_K)],
                           cwd=checkout, env=env, check=True, capture_output=True, text=True)
     times = {name: sorted(values) for name, values in json.loads(done.stdout.splitlines()[-1]).items()}
     return {f"{name}_p{p}": percentile(times[name], p) for name in ("answer", "floor") for p in (50, 95)}
@@ -182,10 +185,6 @@ def measure(
         answerer = Answerer(retriever, index, TOP_K, 0.5)
         collection = index.collection
 
-        def floor(question: str) -> None:
-            vector = query_model.get_query_embedding(question)
-            collection.query(query_embeddings=[vector], n_results=TOP_K)
-
         vector0 = query_model.get_query_embedding(queries[0])
         allowed = [c.id for c in chunks if c.path.startswith("policies/gen_000")]
         chroma = {
@@ -195,25 +194,18 @@ def measure(
             ),
             "ids": lambda: collection.query(query_embeddings=[vector0], n_results=TOP_K * 4, ids=allowed),
         }
-        answer_ms, floor_ms, filtered_ms = [], [], []
+        filtered_ms: list[float] = []
         chroma_ms: dict[str, list[float]] = {name: [] for name in chroma}
         answerer.ask(queries[0])  # warm up
-        for round_ in range(2):
-            for n, question in enumerate(queries):
-                pair = [("answer", lambda q=question: answerer.ask(q)), ("floor", lambda q=question: floor(q))]
-                for name, call in pair if (n + round_) % 2 == 0 else reversed(pair):
-                    (answer_ms if name == "answer" else floor_ms).append(timed(call))
-                filtered_ms.append(timed(lambda q=question: answerer.ask(q, doc_type="policy")))
-                for name, call in chroma.items():
-                    chroma_ms[name].append(timed(call))
-        before = {f"baseline_{k}": v for k, v in baseline_times(baseline, folder, queries).items()} if baseline else {}
-    answer_ms.sort()
-    floor_ms.sort()
+        for question in queries * 2:
+            filtered_ms.append(timed(lambda q=question: answerer.ask(q, doc_type="policy")))
+            for name, call in chroma.items():
+                chroma_ms[name].append(timed(call))
+        now = process_times(REPO, folder, queries)
+        before = {f"baseline_{k}": v for k, v in process_times(baseline, folder, queries).items()} if baseline else {}
     filtered_ms.sort()
     return {
-        "chunks": size, "write_s": write_s, "bm25_build_s": bm25_build_s, "bm25_load_s": load_s,
-        "answer_p50": percentile(answer_ms, 50), "answer_p95": percentile(answer_ms, 95),
-        "floor_p50": percentile(floor_ms, 50), "floor_p95": percentile(floor_ms, 95),
+        "chunks": size, "write_s": write_s, "bm25_build_s": bm25_build_s, "bm25_load_s": load_s, **now,
         "filtered_p50": percentile(filtered_ms, 50), "filtered_p95": percentile(filtered_ms, 95),
         **{f"chroma_{name}": statistics.median(times) for name, times in chroma_ms.items()}, **before,
     }
@@ -255,8 +247,9 @@ def tables(rows: list[dict[str, float]], queries: int, baseline: str = "") -> st
         f"Chunks are generated finance-like texts; {REAL_TEXTS:,} are embedded with MiniLM for real and the "
         "rest are perturbed, re-normalised copies of those vectors (embedding 100k texts on 2 cores takes too "
         "long)."
+        + " Answers and floor are timed in a fresh process that opens the written index, as `finbot serve` does."
         + (f" Rows marked *{baseline}* are commit {baseline}'s answerer over the same index, in a process of its "
-           "own right after this checkout's run, timed against its own floor." if baseline else ""),
+           "own right after this checkout's, timed against its own floor." if baseline else ""),
         "\n".join(latency),
         "What a filter costs in Chroma (median of the same queries), and the BM25 index kept in step with "
         "ingest: a full rebuild from the chunks in Chroma (what ingest does after every run that changed the "

@@ -4,8 +4,8 @@ A logistic model over five signals that exist in any corpus, fitted on the dev s
 together by `bench/calibrate_abstention.py --fit` (which also fits each corpus alone and reports it on the
 other, so the choice is checked on a corpus of another shape); the same script picks retrieval.min_confidence.
 A glossary hit may add, but its absence must not sink a prose-only corpus, which has none. It estimates "the
-documents cover this", not "the first source is the right one". Questions that ask for a figure
-(bot/answering/figures.py) are refused before this model is read, and are left out of its fit.
+documents cover this", not "the first source is the right one". Questions that ask for a figure no line
+states (bot/answering/figures.py) are refused before this model is read, and are left out of its fit.
 """
 
 from __future__ import annotations
