@@ -71,7 +71,7 @@ def test_a_passage_about_another_period_is_not(period: Period, passage: str) -> 
     assert not period.mentioned_in(passage)
 
 
-def test_a_metric_definition_never_gives_a_figure_and_other_passages_only_for_their_period() -> None:
+def test_a_metric_definition_or_a_passage_about_another_period_needs_a_line_stating_the_figure() -> None:
     dated, relative = Period("april 2026", 2026, 4), Period("last month")
     assert needs_a_stated_figure(dated, "April 2026 worked example", is_metric_definition=True, asks_an_amount=False)
     assert needs_a_stated_figure(dated, "March 2026 worked example", is_metric_definition=False, asks_an_amount=True)
