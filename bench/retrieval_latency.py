@@ -247,7 +247,8 @@ def tables(rows: list[dict[str, float]], queries: int, baseline: str = "") -> st
         f"Chunks are generated finance-like texts; {REAL_TEXTS:,} are embedded with MiniLM for real and the "
         "rest are perturbed, re-normalised copies of those vectors (embedding 100k texts on 2 cores takes too "
         "long)."
-        + " Answers and floor are timed in a fresh process that opens the written index, as `finbot serve` does."
+        + " Answers and floor are timed in a fresh process that opens the written index, as `finbot serve` does"
+        " (the --type column in the process that wrote it)."
         + (f" Rows marked *{baseline}* are commit {baseline}'s answerer over the same index, in a process of its "
            "own right after this checkout's, timed against its own floor." if baseline else ""),
         "\n".join(latency),
