@@ -23,7 +23,6 @@ from bot.answering.sources import Numbering, number_sources
 from bot.answering.spans import QuestionWords
 from bot.errors import FinbotError, QuestionError
 from bot.retrieval.hybrid import Filters, HybridRetriever, Retrieval, load_vector_index
-from bot.retrieval.words import spelled_out
 from ingest import store
 from ingest.keyword_index import KeywordIndex
 
@@ -75,7 +74,7 @@ class Answerer:
         k = top_k or self.top_k
         answered: list[PartAnswer] = []
         quoted: frozenset[SpanKey] = frozenset()
-        retrieved = self.retriever.retrieve_many([spelled_out(p.query) for p in parts], k, filters)
+        retrieved = self.retriever.retrieve_many([p.searched[0] for p in parts], k, filters)
         for part, found in zip(parts, retrieved, strict=True):
             answered.append(self.answer_part(part, k, filters, leads, quoted, found))
             quoted |= {span_key(s.span) for s in answered[-1].lead}
@@ -95,7 +94,7 @@ class Answerer:
     ) -> PartAnswer:
         """Retrieve for one ask (unless `found` already holds what it retrieved), find the lines that answer
         it, and judge whether the documents cover it."""
-        query, text = spelled_out(part.query), spelled_out(part.text)
+        query, text = part.searched
         if found is None:
             found = self.retriever.retrieve(query, top_k, filters)
         borrowed = query.removesuffix(text) if query != text else ""

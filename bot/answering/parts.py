@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.retrieval.words import spelled_out
+
 _QUESTION_START = (
     r"(?:who|whom|whose|what|whats|what's|which|when|where|why|how|hows|is|are|was|were|do|does|did|can|could|"
     r"should|must|will|would|may|has|have|any|also|pls|please)\b"
@@ -61,6 +63,11 @@ class Part:
 
     text: str
     query: str
+
+    @property
+    def searched(self) -> tuple[str, str]:
+        """(query, text) as searched and scored: chat shorthands spelled out ("11 hrs" -> "11 hours")."""
+        return spelled_out(self.query), spelled_out(self.text)
 
 
 def split_question(question: str, names: Callable[[str], list[str]] | None = None) -> list[Part]:

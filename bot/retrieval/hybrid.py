@@ -166,27 +166,30 @@ class HybridRetriever:
                         self._columns = ColumnCheck(self._keyword)
         return self._keyword, self._glossary
 
-    def retrieve_many(self, questions: Sequence[str], top_k: int, filters: Filters | None = None) -> list[Retrieval]:
-        """retrieve() for each question (the asks of one question), their vector searches embedded in one batch
-        and sent to Chroma as one query."""
-        if self.mode == "bm25" or len(questions) < 2:
-            return [self.retrieve(q, top_k, filters) for q in questions]
-        keyword, glossary = self.current()
-        filters = filters or Filters()
-        expanded = [self._expanded(q, glossary, keyword, filters)[1] for q in questions]
-        depth = max(MIN_CANDIDATES, top_k * CANDIDATES_PER_SOURCE)
-        first = self._query_many(expanded, depth if not filters else depth * 2)
-        return [self.retrieve(q, top_k, filters, found) for q, found in zip(questions, first, strict=True)]
+    def retrieve(self, question: str, top_k: int, filters: Filters | None = None) -> Retrieval:
+        """The ranked passages for one question."""
+        return self.retrieve_many([question], top_k, filters)[0]
 
-    def retrieve(
-        self, question: str, top_k: int, filters: Filters | None = None,
-        searched: list[tuple[Chunk, float]] | None = None,
-    ) -> Retrieval:
-        """The ranked passages for one question; `searched`: its vector search's first query, already run
-        (retrieve_many)."""
+    def retrieve_many(self, questions: Sequence[str], top_k: int, filters: Filters | None = None) -> list[Retrieval]:
+        """The ranked passages for each question (the asks of one question), from one snapshot of the index;
+        their vector searches are embedded in one batch and sent to Chroma as one query."""
         keyword, glossary = self.current()
         filters = filters or Filters()
-        hits, expanded = self._expanded(question, glossary, keyword, filters)
+        named = [self._expanded(q, glossary, keyword, filters) for q in questions]
+        searched: list[list[tuple[Chunk, float]] | None] = [None] * len(questions)
+        if self.mode != "bm25" and len(questions) > 1:
+            depth = max(MIN_CANDIDATES, top_k * CANDIDATES_PER_SOURCE)
+            searched = list(self._query_many([e for _, e in named], depth if not filters else depth * 2))
+        return [
+            self._retrieve(q, hits, expanded, top_k, filters, keyword, glossary, first)
+            for q, (hits, expanded), first in zip(questions, named, searched, strict=True)
+        ]
+
+    def _retrieve(
+        self, question: str, hits: list[GlossaryHit], expanded: str, top_k: int, filters: Filters,
+        keyword: KeywordIndex, glossary: Glossary, searched: list[tuple[Chunk, float]] | None,
+    ) -> Retrieval:
+        """One question's ranked passages; `searched`: its vector search's first query, when already run."""
         depth = max(MIN_CANDIDATES, top_k * CANDIDATES_PER_SOURCE)
         use_vector, use_bm25 = self.mode != "bm25", self.mode != "vector"
 
