@@ -5,7 +5,8 @@ just their lines.
 A span's score adds what it shares with the question (IDF-weighted, loosely matched: abbreviations and
 typos count, see bot/retrieval/words.py), what its heading, field label or table header shares (at a lower
 weight: "Late claims" above "Claims older than 60 days ..."), whether it holds the kind of thing the
-question asks for (an amount, a duration, a person, a rule; bot/answering/asks.py), and a prior from how
+question asks for (an amount, a duration, a person, a rule; bot/answering/asks.py), whether the amount
+bracket it is about holds an amount the question states (bot/answering/amounts.py), and a prior from how
 retrieval ranked its document and its chunk.
 """
 
@@ -16,7 +17,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bot.answering.amounts import Bracket, brackets, fit, stated_amounts
 from bot.answering.asks import Ask, asked, subject_words
+from bot.answering.field_words import field_words
 from bot.retrieval.words import MIN_PREFIX, one_edit
 from ingest.keyword_index import Chunk, KeywordIndex
 
@@ -194,6 +197,7 @@ class QuestionWords:
         self._typos = {w: one_edit(w) for w in self.words if len(w) >= 5}
         self.rarest = max(self.words, key=lambda w: self.weights[w]) if self.words else None
         self.asks: tuple[Ask, ...] = asked(question)
+        self.amounts = stated_amounts(question)
 
     def found(self, tokens: Tokens) -> set[str]:
         """The question words among `tokens`: the same word, an abbreviation of one, or one edit away."""
@@ -215,7 +219,8 @@ class QuestionWords:
 # "meaning" feature, the embedding model's cosine of a line to the question at 0.7, embedding only the lines
 # that could reach the lead, was tried and taken out again (7245db8, reverted): dev fact recall 0.758 -> 0.764
 # and 0.815 -> 0.837, test 0.823 -> 0.814 and 0.753 -> 0.787, but the answer's p50 went from about 2x the
-# retrieval floor to 4.5x, outside the latency budget.)
+# retrieval floor to 4.5x, outside the latency budget. "bracket" at 0.15 / 0.3 / 0.5: dev fact recall 0.792 at
+# each on corpus/, 0.848 / 0.864 / 0.853 on the wiki, from 0.794 and 0.848 without it.)
 FEATURES = (
     "text",  # IDF share of the question's words in the span
     "context",  # ... found only in its heading, field label or table header
@@ -231,8 +236,9 @@ FEATURES = (
     "subject",  # IDF share of the question's words before its first "is", "are", "means", "=" (what it is about)
     "example",  # it is a worked example ("Example: ...", "e.g.", "assume ...")
     "opening",  # it opens its paragraph, item or field
+    "bracket",  # 1: an amount bracket of it holds the question's amount, -1: its brackets hold none (amounts.py)
 )
-WEIGHTS = (1.0, 0.6, 0.0, 0.2, 0.5, 0.15, 0.0, 0.0, 0.0, 0.0, 0.0, 0.2, -0.15, 0.0)
+WEIGHTS = (1.0, 0.6, 0.0, 0.2, 0.5, 0.15, 0.0, 0.0, 0.0, 0.0, 0.0, 0.2, -0.15, 0.0, 0.3)
 BIAS = 0.0
 
 
@@ -276,6 +282,7 @@ class ScoredSpan:
 
 def span_features(
     question: QuestionWords, span: Span, words: SpanWords, asked: float, document: float, chunk: float, rank: int,
+    bracket: float = 0.0,
 ) -> tuple[tuple[float, ...], set[str], set[str]]:
     """The span's features (in FEATURES order), and the question words in its text and only in its context."""
     found = question.found(words.text)
@@ -286,7 +293,7 @@ def span_features(
     features = (
         question.share(found), question.share(context), float(rarest), asked, document, chunk,
         float(rank == 1), length, float(span.kind == "field"), float(span.kind == "item"), float(span.kind == "row"),
-        question.share(question.found(words.subject)), float(example), float(span.order == 0),
+        question.share(question.found(words.subject)), float(example), float(span.order == 0), bracket,
     )
     return features, found, context
 
@@ -303,6 +310,7 @@ class SpanIndex:
         self.max_chunks = max_chunks
         self._cache: dict[str, tuple[str, tuple[Span, ...], list[SpanWords]]] = {}
         self._holds: dict[tuple[str, str], bool] = {}  # (ask, line text): the line holds that kind of answer
+        self._brackets: dict[str, tuple[Bracket, ...]] = {}  # line text: the amount brackets it states
 
     def spans(self, chunk: Chunk) -> tuple[Span, ...]:
         return self._entry(chunk)[0]
@@ -334,7 +342,10 @@ class SpanIndex:
             spans, words = self._entry(chunk)
             for span, span_words in zip(spans, words, strict=True):
                 held = self.asked_share(question.asks, span.text)
-                features, found, context = span_features(question, span, span_words, held, document, own, rank)
+                bracket = fit(question.amounts, self.brackets(span.text)) if question.amounts else 0.0
+                features, found, context = span_features(
+                    question, span, span_words, held, document, own, rank, bracket
+                )
                 scored.append(
                     ScoredSpan(span, linear_score(features), frozenset(found), frozenset(context), held, rank, features)
                 )
@@ -358,32 +369,21 @@ class SpanIndex:
         return held / len(asks)
 
 
+    def brackets(self, text: str) -> tuple[Bracket, ...]:
+        """The amount brackets the line states, read once per line (bounded like the asked kinds)."""
+        if len(self._brackets) >= 20 * self.max_chunks:
+            self._brackets.clear()
+        held = self._brackets.get(text)
+        if held is None:
+            held = self._brackets[text] = brackets(text)
+        return held
+
+
 def _subject(text: str) -> str:
     head = text[:80]
     match = _SUBJECT_END.search(head)
     return head[: match.start()] if match else ""
 
 
-# What the field labels of a rendered dbt entity (ingest/dbt.py) answer, in the words questions use for it:
-# "what's the formula for DSO" is answered by its "Expression:" line, "who owns it" by "Owner:".
-FIELD_WORDS = {
-    "description": "definition defined meaning means what",
-    "expression": "formula calculation calculated computed how",
-    "formula": "calculation calculated computed how",
-    "measure": "formula calculation calculated computed aggregation",
-    "input metrics": "formula inputs built from",
-    "accumulates": "window cumulative trailing",
-    "filter": "filtered excludes includes only",
-    "grain": "granularity row level one row per",
-    "owner": "owns owned responsible who",
-    "reports": "report reports used where",
-    "metrics": "metric metrics built used",
-    "model": "table source built on upstream",
-    "policy": "policy policies governed",
-    "refresh": "refreshed updated schedule when",
-    "tests": "tested checks",
-}
-
-
 def _field_words(span: Span) -> str:
-    return FIELD_WORDS.get(span.label.split(" · ")[-1].lower(), "") if span.kind == "field" else ""
+    return field_words(span.label) if span.kind == "field" else ""

@@ -48,6 +48,17 @@ PAGES = {
         + "\n\nThe sync starts every night at 02:00 UTC and retries a failed batch up to 3 times, "
         "five minutes apart, before it pages the on-call engineer.\n\n" + FILLER + "\n"
     ),
+    "controls/journal-entries.md": (
+        "# Manual journal entries\n\n"
+        "Every manual journal entry is reviewed by someone other than the person who prepared it, and the "
+        "reviewer checks the support attached to the entry.\n\n"
+        "## Review levels\n\n"
+        "| Entry amount | Reviewer |\n"
+        "|---|---|\n"
+        "| below $100,000 | any accountant on the GL team |\n"
+        "| $100,000 to $999,999.99 | the Assistant Controller |\n"
+        "| $1,000,000 and above | the Controller |\n"
+    ),
     "metrics/events.yaml": (
         "metrics:\n"
         "  - name: conference_spend\n"
@@ -138,6 +149,17 @@ def test_a_line_that_states_the_figure_for_the_period_asked_answers_it(small_con
     assert any("USD 18,400" in text for text in cited_lines(body, n, corpus_root(small_config)))
     other = ask(small_config, "what was conference spend in Q3 2025?")  # the definition states no Q3 figure
     assert other["abstained"] and other["confidence"] == 0.0
+
+
+def test_the_bracket_that_holds_the_amount_asked_about_answers(small_config: Path) -> None:
+    for question, row in (
+        ("who reviews a 1.2M journal entry?", "| $1,000,000 and above | the Controller |"),
+        ("who reviews a $40k manual journal entry?", "| below $100,000 | any accountant on the GL team |"),
+    ):
+        body = ask(small_config, question)
+        quoted = [cited_lines(body, n, corpus_root(small_config)) for _, n in lead_refs(body["answer"])]
+        assert [row] in quoted, question  # the row is quoted and cited by its own line
+        assert not any("|" in line and line != row for lines in quoted for line in lines), question
 
 
 def test_a_superseded_document_among_the_sources_gets_a_note(small_config: Path) -> None:
