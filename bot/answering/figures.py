@@ -5,7 +5,8 @@ that period (the close calendar's 2026-08 entry answers "when are the books clos
 close"), or from a line that states one: it names the period, is about what was asked, and holds an
 amount, a percentage or a duration ("Example for April 2025: ... = 1.91%" under revenue churn). So when
 the best passage is a metric definition, or the question asks an amount ("how much", "total", or it
-names a metric) and the best passage never mentions the period, the answer leads with such a line of the
+names a metric) and the best passage never mentions the period, or the best passage is about another
+quarter or fiscal year than the one named (the FY27 plan for "fy28"), the answer leads with such a line of the
 top documents, and is refused when there is none, however well the passages match (a revision-history
 row dated that month states no figure). Asking how a metric is calculated for a period ("how is NRR
 calculated for Q4?") is a question about the definition, and a date that only sets the scene ("a refund
@@ -61,6 +62,10 @@ class Period:
     month: int | None = None
     quarter: int | None = None
 
+    @property
+    def kind(self) -> str:
+        return "month" if self.month else "quarter" if self.quarter else "fiscal year" if self.year else "relative"
+
     def mentioned_in(self, text: str) -> bool:
         """Whether a passage is about this period: it names the same month, quarter or fiscal year in any
         of the usual spellings. A relative period is never found (no passage says "last quarter" of now)."""
@@ -84,13 +89,16 @@ class Period:
 
 def needs_a_stated_figure(period: Period, passage: str, is_metric_definition: bool, asks_an_amount: bool) -> bool:
     """Whether the best passage cannot give the figure asked for, so that only a line stating it can: the
-    passage is a metric definition, or the question asks an amount ("how much", or it names a metric) for a
-    period with a year that the passage never mentions. A date that only sets the scene ("would they have
-    got a refund back in sept 2024?") asks no amount, and a relative period ("last quarter") cannot be
-    looked for: only a metric definition rules those out."""
+    passage is a metric definition; or the question names a period with a year that the passage never
+    mentions, and it asks an amount ("how much", or it names a metric) or the passage is about another
+    quarter or fiscal year (the FY27 plan's assumptions do not answer "what are we assuming for fy28"). A
+    date that only sets the scene ("would they have got a refund back in sept 2024?") asks no amount, and a
+    relative period ("last quarter") cannot be looked for: only a metric definition rules those out."""
     if is_metric_definition:
         return True
-    return asks_an_amount and period.year is not None and not period.mentioned_in(passage)
+    if period.year is None or period.mentioned_in(passage):
+        return False
+    return asks_an_amount or (period.kind != "month" and any(p.kind == period.kind for p in periods_in(passage)))
 
 
 def lines_of_period(period: Period, scored: Sequence[ScoredSpan], question: QuestionWords) -> list[ScoredSpan]:
@@ -123,6 +131,15 @@ def period_asked(question: str) -> Period | None:
     match = _PERIOD.search(question)
     if not match or _ABOUT_THE_DEFINITION.search(question):
         return None
+    return _period(match)
+
+
+def periods_in(text: str) -> list[Period]:
+    """Every period a passage names, read as period_asked() reads a question's."""
+    return [_period(match) for match in _PERIOD.finditer(text)]
+
+
+def _period(match: re.Match[str]) -> Period:
     found = {k: v for k, v in match.groupdict().items() if v}
     text = match.group(0)
     if "quarter" in found:

@@ -80,6 +80,18 @@ def test_a_metric_definition_or_a_passage_about_another_period_needs_a_line_stat
     assert not needs_a_stated_figure(relative, "anything", is_metric_definition=False, asks_an_amount=True)
 
 
+def test_a_passage_about_another_fiscal_year_or_quarter_cannot_give_the_one_asked() -> None:
+    question = "what merit increase are we assuming for fy28"  # asks no amount in so many words
+    period = period_asked(question)
+    assert period == Period("fy28", 2028) and not asks_for_an_amount(question)
+    assert needs_a_stated_figure(period, "The main FY27 assumptions: merit increases of 3.5%", False, False)
+    assert not needs_a_stated_figure(period, "Merit increases average 3.5% a year", False, False)
+    assert not needs_a_stated_figure(period, "The FY28 assumptions: merit increases of 3%", False, False)
+    # a month is not a plan period: a policy's "last updated 2025-01-10" does not make march 2025 another's
+    scene = Period("march 2025", 2025, 3)
+    assert not needs_a_stated_figure(scene, "Last updated 2025-01-10. Refund window for annual plans", False, False)
+
+
 def test_a_date_that_only_sets_the_scene_asks_no_figure() -> None:
     question = "does the 2024 refund window still apply to a refund requested in march 2025?"
     period = period_asked(question)
