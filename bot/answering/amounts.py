@@ -100,8 +100,9 @@ def brackets(line: str) -> tuple[Bracket, ...]:
 
 
 def fit(amounts: tuple[float, ...], line_brackets: tuple[Bracket, ...]) -> float:
-    """1 when a bracket of the line holds an amount of the question, -1 when the line states brackets and
-    none holds one (the review level for smaller entries), 0 when either states none."""
+    """1 when the line's bracket holds an amount of the question, else 0. A bracket that does not hold it is
+    no worse than none: "differences above USD 1,000 must be investigated" answers "it's off by $800, do I
+    need to chase it"."""
     if not amounts or not line_brackets:
         return 0.0
-    return 1.0 if any(b.holds(a) for a in amounts for b in line_brackets) else -1.0
+    return 1.0 if any(b.holds(a) for a in amounts for b in line_brackets) else 0.0

@@ -236,7 +236,7 @@ FEATURES = (
     "subject",  # IDF share of the question's words before its first "is", "are", "means", "=" (what it is about)
     "example",  # it is a worked example ("Example: ...", "e.g.", "assume ...")
     "opening",  # it opens its paragraph, item or field
-    "bracket",  # 1: an amount bracket of it holds the question's amount, -1: its brackets hold none (amounts.py)
+    "bracket",  # the amount bracket it is about holds an amount the question states (1/0; amounts.py)
 )
 WEIGHTS = (1.0, 0.6, 0.0, 0.2, 0.5, 0.15, 0.0, 0.0, 0.0, 0.0, 0.0, 0.2, -0.15, 0.0, 0.3)
 BIAS = 0.0

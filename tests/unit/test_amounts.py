@@ -44,9 +44,10 @@ def test_brackets(line: str, expected: tuple[Bracket, ...]) -> None:
     assert brackets(line) == expected
 
 
-def test_fit_is_one_for_the_bracket_that_holds_the_amount_and_minus_one_for_the_others() -> None:
+def test_fit_is_one_for_the_bracket_that_holds_the_amount_only() -> None:
     rows = ["below $100,000 | GL team", "$100,000 to $999,999.99 | Assistant Controller", "$1,000,000 and above | VP"]
-    assert [fit((1_200_000.0,), brackets(row)) for row in rows] == [-1.0, -1.0, 1.0]
-    assert [fit((40_000.0,), brackets(row)) for row in rows] == [1.0, -1.0, -1.0]
+    assert [fit((1_200_000.0,), brackets(row)) for row in rows] == [0.0, 0.0, 1.0]
+    assert [fit((40_000.0,), brackets(row)) for row in rows] == [1.0, 0.0, 0.0]
+    assert fit((3_000.0, 120_000.0), brackets(rows[1])) == 1.0  # any amount the question states
     assert fit((), brackets(rows[0])) == 0.0  # the question states no amount
     assert fit((40_000.0,), brackets("Every entry needs a reviewer.")) == 0.0  # the line states no bracket
