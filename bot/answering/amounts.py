@@ -39,11 +39,12 @@ _LOWER = re.compile(
     rf"(?i)(?:\b{_LOWER_BEFORE}\s+(?P<x>{_AMOUNT})|(?P<y>{_AMOUNT})\s*(?:\+|(?:and|or)\s+(?:above|over|more|up)\b))"
 )
 # "40k a year" over "a 3 year deal" is also 120k in total: a policy may bracket either figure.
-_PER_YEAR = re.compile(r"(?i)^\s*(?:a|per|/|an?)\s*(?:year|yr|annum)\b|^\s*(?:annually|yearly|p\.?a\.?)(?!\w)")
+_PER_YEAR = re.compile(r"(?i)^\s*(?:an?|per|/)\s*(?:year|yr|annum)\b|^\s*(?:annually|yearly|p\.?a\.?)(?!\w)")
 _TERM = re.compile(r"(?i)\b(?P<n>[2-9]|10|two|three|four|five)[- ]?(?:years?|yrs?)\b(?!\s+(?:ago|old))")
 _TERM_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5}
 _EMPHASIS = re.compile(r"[*`]")
-_CLAUSE_END = re.compile(r",\s|;|:\s|\(|\s\|\s?|\|")
+_CLAUSE_END = re.compile(r",\s|;|:\s|\(")
+_LABEL_CHARS = 40  # the longest label of a "Label: value" line, as bot/answering/spans.py reads field lines
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,22 @@ def stated_amounts(question: str) -> tuple[float, ...]:
 
 
 def brackets(line: str) -> tuple[Bracket, ...]:
-    """The amount bracket a line is about: the one its first clause states (before ", ", ";", ":", "(" or a
-    table's next cell), as a range ("$100,000 to $999,999.99"), bounds ("above USD 2,500 and up to USD
-    10,000") or one bound ("$1,000,000 and above"). A bracket later in a line is a detail of something else
-    ("... a query over all entries, round-amount entries over $250,000, ...")."""
-    clause = _CLAUSE_END.split(_EMPHASIS.sub("", line).strip(" |>"), maxsplit=1)[0]
+    """The amount bracket a line is about: the one its first clause states (before ", ", ";", ":" or "("),
+    as a range ("$100,000 to $999,999.99"), bounds ("above USD 2,500 and up to USD 10,000: ...") or one
+    bound ("$1,000,000 and above"); in a "Label: value" line, the value's first clause ("Approval limit: up
+    to USD 5,000"); in a table row, the first cell that states one. A bracket later in a sentence is a
+    detail of something else ("Each quarter, audit queries ..., round-amount entries over $250,000, ...")."""
+    text = _EMPHASIS.sub("", line).strip()
+    if "|" in text:
+        return next((found for cell in text.strip("|").split("|") if (found := _bracket_of(cell))), ())
+    found = _bracket_of(_CLAUSE_END.split(text, maxsplit=1)[0])
+    label, colon, value = text.partition(": ")
+    if not found and colon and len(label) <= _LABEL_CHARS:
+        found = _bracket_of(_CLAUSE_END.split(value, maxsplit=1)[0])
+    return found
+
+
+def _bracket_of(clause: str) -> tuple[Bracket, ...]:
     ranges = [Bracket(value_of(m.group("low")), value_of(m.group("high"))) for m in _RANGE.finditer(clause)]
     if ranges:
         return tuple(ranges)

@@ -35,6 +35,8 @@ def test_stated_amounts(question: str, amounts: tuple[float, ...]) -> None:
         ("| $1,000,000 and above | the Controller |", (Bracket(1_000_000.0, None),)),
         ("Above USD 2,500 and up to USD 10,000: the direct manager", (Bracket(2_500.0, 10_000.0),)),
         ("Any capex above **$25,000** needs the CFO's approval, whatever", (Bracket(25_000.0, None),)),
+        ("Approval limit: up to USD 5,000 per claim", (Bracket(None, 5_000.0),)),
+        ("| Refunds | up to $500 | the payments lead |", (Bracket(None, 500.0),)),
         # a bracket after the first clause is a detail of something else
         ("Each quarter, audit queries round-amount entries over $250,000 and weekend entries.", ()),
         ("A three-year contract at $20,000 a year has a TCV of $60,000.", ()),
