@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ingest import line_map, store
+from ingest.spelling import SPELLING_VERSION, SpellingStemmer
 
 if TYPE_CHECKING:
     import bm25s
     import numpy as np
     from llama_index.retrievers.bm25 import BM25Retriever
-    from Stemmer import Stemmer
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class LoadedBM25:
     loading llama-index costs a one-shot `finbot ask` 2-3 s."""
 
     bm25: bm25s.BM25
-    stemmer: Stemmer
+    stemmer: SpellingStemmer
 
 
 @dataclass
@@ -164,7 +164,7 @@ class KeywordIndex:
         return self._positions.get(chunk_id)
 
     def tokens(self, text: str) -> list[str]:
-        """The text's words as BM25 sees them: lower-cased, stop words out, stemmed."""
+        """The text's words as BM25 sees them: lower-cased, stop words out, in American spelling, stemmed."""
         return self.tokenize_many([text])[0]
 
     def tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
@@ -337,6 +337,7 @@ def _bm25(chunks: Sequence[Chunk]) -> BM25Retriever:
     return BM25Retriever(
         nodes=nodes, token_pattern=TOKEN_PATTERN, similarity_top_k=min(10, len(nodes)),
         language=stopwords(),  # type: ignore[arg-type]  # passed on to bm25s.tokenize, which takes a list too
+        stemmer=SpellingStemmer(),  # bm25s calls its stemWords, as it would PyStemmer's
     )
 
 
@@ -348,7 +349,7 @@ def _persist(retriever: BM25Retriever, generation: str, chunks: int, folder: Pat
         retriever.persist(str(staging), show_progress=False)
         (staging / _STAMP).write_text(
             json.dumps({"format": FORMAT, "generation": generation, "chunks": chunks, "token_pattern": TOKEN_PATTERN,
-                        "stopwords": STOPWORDS_VERSION})
+                        "stopwords": STOPWORDS_VERSION, "spelling": SPELLING_VERSION})
         )
         old = folder.parent / f".{folder.name}.old-{uuid.uuid4().hex[:8]}"
         if folder.exists():
@@ -367,7 +368,9 @@ def _stamp(folder: Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         return {}
-    same_words = data.get("token_pattern") == TOKEN_PATTERN and data.get("stopwords") == STOPWORDS_VERSION
+    same_words = (data.get("token_pattern"), data.get("stopwords"), data.get("spelling")) == (
+        TOKEN_PATTERN, STOPWORDS_VERSION, SPELLING_VERSION
+    )
     if data.get("format") != FORMAT or not same_words:
         return {}
     return data
@@ -375,12 +378,10 @@ def _stamp(folder: Path) -> dict[str, Any]:
 
 def _load(folder: Path, generation: str) -> KeywordIndex:
     import bm25s
-    import Stemmer
 
     _quiet_bm25s()
     bm25 = bm25s.BM25.load(str(folder), load_corpus=True, show_progress=False)
-    # the stemmer BM25Retriever defaults to, and so built the persisted index with
-    retriever = LoadedBM25(bm25, Stemmer.Stemmer("english"))
+    retriever = LoadedBM25(bm25, SpellingStemmer())  # the stemmer _bm25() built the persisted index with
     chunks = []
     for entry in bm25.corpus:
         node = json.loads(entry["_node_content"])

@@ -232,6 +232,16 @@ def test_letters_joined_by_an_ampersand_are_one_word(keyword: keyword_index.Keyw
     assert keyword.tokens("R & D") == []  # spaced out, they are single letters
 
 
+def test_british_and_american_spellings_are_one_word() -> None:
+    british = chunk("uk", "Capitalised software is amortised over 3 years; the cost centre owner approves.",
+                    path="policies/capitalisation.md", doc_type="policy")
+    keyword = keyword_index.from_chunks([british, *CORPUS])
+    question = keyword.tokens("do we amortize capitalized software over 3 years, which cost center approves")
+    assert set(question) <= set(keyword.tokens(british.text))  # every question word is the chunk's
+    scores = keyword.scores(question)
+    assert scores.argmax() == 0 and scores[0] > 0
+
+
 def test_a_column_question_is_checked_against_the_named_report(keyword: keyword_index.KeywordIndex) -> None:
     glossary = build_glossary(keyword)
     columns = ColumnCheck(keyword)
