@@ -167,6 +167,12 @@ class KeywordIndex:
         """The text's words as BM25 sees them: lower-cased, stop words out, in American spelling, stemmed."""
         return self.tokenize_many([text])[0]
 
+    def word_stems(self, text: str) -> list[tuple[str, str]]:
+        """(word, token) for each of the text's words that BM25 keeps: the lower-cased word and its token."""
+        split, stop = _splitter()
+        words = [w for w in split(text.lower()) if w not in stop]
+        return list(zip(words, self.tokenize_many([" ".join(words)])[0], strict=True))
+
     def tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
         """Each text's words exactly as `bm25s.tokenize` gives them (a test holds the two equal), without its
         per-call set-up, which cost an answer several milliseconds: answering tokenizes every line it scores.

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 from bot.retrieval.columns import ColumnCheck
 from bot.retrieval.glossary import Glossary, GlossaryHit, build_glossary
 from bot.retrieval.vectors import VectorSearch
-from bot.retrieval.words import words_of
+from bot.retrieval.words import typos_repaired, words_of
 from ingest import keyword_index, store
 from ingest.keyword_index import Chunk, KeywordIndex
 
@@ -204,7 +204,7 @@ class HybridRetriever:
         words = keyword.tokens(question)
         all_bm25 = None
         if use_bm25:
-            bm25_hits, all_bm25 = _bm25_search(keyword, keyword.tokens(expanded), depth, filters)
+            bm25_hits, all_bm25 = _bm25_search(keyword, typos_repaired(keyword, expanded), depth, filters)
             for rank, (position, score) in enumerate(bm25_hits, start=1):
                 chunk = keyword.chunks[position]
                 by_id.setdefault(chunk.id, Candidate(chunk))

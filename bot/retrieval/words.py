@@ -9,8 +9,10 @@ Chat shorthands that are neither ("11 hrs", "acct", "ppl") are spelled out befor
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -34,6 +36,29 @@ _SHORTHAND = re.compile(r"(?i)(?<![\w/])(" + "|".join(re.escape(k) for k in SHOR
 def spelled_out(text: str) -> str:
     """The text with chat shorthands written in full ("11 hrs" -> "11 hours")."""
     return _SHORTHAND.sub(lambda m: SHORTHANDS[m.group(1).lower()], text)
+
+
+def typos_repaired(keyword: KeywordIndex, text: str) -> list[str]:
+    """BM25's tokens of the text, with a typo read as the word one edit away that the most chunks hold
+    ("comissions" -> "commiss"): a word of MIN_TYPO letters or more that no chunk holds and that is not an
+    English word (one the embedding model's vocabulary holds whole: "overall" is no typo of "overage")."""
+    tokens = []
+    for word, token in keyword.word_stems(text):
+        if len(token) >= MIN_TYPO and not keyword.document_frequency(token) and word not in english_words():
+            frequency, nearest = max((keyword.document_frequency(w), w) for w in sorted(one_edit(token)))
+            token = nearest if frequency else token
+        tokens.append(token)
+    return tokens
+
+
+@functools.cache
+def english_words() -> frozenset[str]:
+    """The whole words of the bundled embedding model's WordPiece vocabulary: about 20,000 common English
+    words (finance terms such as "accrual" are mostly not among them, but chunks hold those)."""
+    from ingest.store import bundled_model_path
+
+    vocabulary = (Path(bundled_model_path()) / "vocab.txt").read_text(encoding="utf-8").split()
+    return frozenset(w for w in vocabulary if w.isalpha())
 
 
 class WordSet:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.retrieval.words import WordSet, one_edit, spelled_out
+from bot.retrieval.words import WordSet, one_edit, spelled_out, typos_repaired
+from ingest import keyword_index
+from ingest.keyword_index import Chunk
 
 
 def test_abbreviations_and_typos_are_found() -> None:
@@ -30,3 +32,14 @@ def test_chat_shorthands_are_spelled_out_whole_words_only() -> None:
     )
     untouched = "shrs, hrsx, the mortgage thruput, /hr and HR stay"
     assert spelled_out(untouched) == untouched
+
+
+def test_a_typo_no_chunk_holds_is_searched_as_the_word_one_edit_away() -> None:
+    keyword = keyword_index.from_chunks([
+        Chunk("a", "Sales commissions are capitalised and amortised over four years.", {}),
+        Chunk("b", "Usage overage is billed monthly in arrears.", {}),
+    ])
+    assert typos_repaired(keyword, "amortize capitalized comissions") == ["amort", "capit", "commiss"]
+    # an English word no chunk holds is no typo: "overall" stays, though "overage" is one edit from it
+    assert typos_repaired(keyword, "overall score") == keyword.tokens("overall score")
+    assert typos_repaired(keyword, "zzyzx") == ["zzyzx"]  # nothing one edit away: left as it is
