@@ -236,7 +236,7 @@ FEATURES = (
     "subject",  # IDF share of the question's words before its first "is", "are", "means", "=" (what it is about)
     "example",  # it is a worked example ("Example: ...", "e.g.", "assume ...")
     "opening",  # it opens its paragraph, item or field
-    "bracket",  # the amount bracket it is about holds an amount the question states (1/0; amounts.py)
+    "bracket",  # it shares a question word and its amount bracket holds an amount the question states (1/0)
 )
 WEIGHTS = (1.0, 0.6, 0.0, 0.2, 0.5, 0.15, 0.0, 0.0, 0.0, 0.0, 0.0, 0.2, -0.15, 0.0, 0.3)
 BIAS = 0.0
@@ -293,7 +293,8 @@ def span_features(
     features = (
         question.share(found), question.share(context), float(rarest), asked, document, chunk,
         float(rank == 1), length, float(span.kind == "field"), float(span.kind == "item"), float(span.kind == "row"),
-        question.share(question.found(words.subject)), float(example), float(span.order == 0), bracket,
+        question.share(question.found(words.subject)), float(example), float(span.order == 0),
+        bracket if found or context else 0.0,  # the bracket of something asked about, not of any amount
     )
     return features, found, context
 

@@ -53,3 +53,24 @@ def test_fit_is_one_for_the_bracket_that_holds_the_amount_only() -> None:
     assert fit((3_000.0, 120_000.0), brackets(rows[1])) == 1.0  # any amount the question states
     assert fit((), brackets(rows[0])) == 0.0  # the question states no amount
     assert fit((40_000.0,), brackets("Every entry needs a reviewer.")) == 0.0  # the line states no bracket
+
+
+def test_only_the_bracket_of_something_asked_about_counts() -> None:
+    from bot.answering.spans import FEATURES, QuestionWords, SpanIndex
+    from ingest import keyword_index
+    from ingest.keyword_index import Chunk
+
+    text = (
+        "Accrue any single consulting invoice of $10,000 or more.\n\n"
+        "Unreconciled differences above $5,000 must be explained by the next close."
+    )
+    keyword = keyword_index.from_chunks([Chunk("close", text, {"path": "close.md"})])
+    question = QuestionWords(keyword, "do i need to accrue a $6k consulting invoice?")
+    scored = SpanIndex(keyword).score(question, [(keyword.chunks[0], 1.0, 1.0, 1)])
+    bracket = {s.span.text[:12]: s.features[FEATURES.index("bracket")] for s in scored}
+    # $6k is above $5,000, but that line is about reconciliations: it shares no word with the question
+    assert bracket == {"Accrue any s": 0.0, "Unreconciled": 0.0}
+    assert scored[0].span.text.startswith("Accrue")
+    larger = QuestionWords(keyword, "do i need to accrue a $12k consulting invoice?")
+    by_text = {s.span.text[:12]: s for s in SpanIndex(keyword).score(larger, [(keyword.chunks[0], 1.0, 1.0, 1)])}
+    assert by_text["Accrue any s"].features[FEATURES.index("bracket")] == 1.0
