@@ -18,6 +18,10 @@ DROPPED = (
     "label", "svg", "iframe",
 )
 PAGE_CHROME = ("header", "footer")  # dropped unless inside <main>/<article>, where they hold the title or byline
+# The same chrome marked the way exported wiki pages mark it (Confluence: <div id="sidebar" role="navigation">,
+# <div id="footer" role="contentinfo">): ARIA landmark roles that are never the page's text, and breadcrumbs.
+CHROME_ROLES = ("navigation", "banner", "contentinfo", "complementary", "search")
+_BREADCRUMB = re.compile(r"breadcrumb", re.IGNORECASE)
 HEADINGS = {f"h{level}": level for level in range(1, 7)}
 # Elements whose whole text is one block; everything else is walked into.
 BLOCKS = ("p", "li", "pre", "blockquote", "tr", "caption", "figcaption", "address", "dt", "dd", "summary")
@@ -39,8 +43,12 @@ def load_html(path: Path, context: LoadContext | None = None, *, max_chars: int 
     soup = BeautifulSoup(read_text(path), "html.parser")
     for tag in soup.find_all(DROPPED):
         tag.decompose()
-    for tag in soup.find_all(PAGE_CHROME):
-        if tag.find_parent(["main", "article"]) is None:
+    chrome = [*soup.find_all(PAGE_CHROME), *soup.find_all(attrs={"role": CHROME_ROLES})]
+    for tag in chrome:
+        if not tag.decomposed and tag.find_parent(["main", "article"]) is None:
+            tag.decompose()
+    for tag in [*soup.find_all(id=_BREADCRUMB), *soup.find_all(class_=_BREADCRUMB)]:
+        if not tag.decomposed:
             tag.decompose()
     main = soup.find("main") or soup.find("article") or soup.find(True, attrs={"role": "main"}) or soup.body or soup
     h1 = main.find("h1") if isinstance(main, Tag) else None

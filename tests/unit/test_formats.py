@@ -187,6 +187,26 @@ def test_html_keeps_main_text_by_heading_and_drops_chrome(tmp_path: Path) -> Non
     assert by_section["Finance Glossary > Tables"].text == "Code | Name\n1010 | Cash"
 
 
+EXPORTED = """<html><head><title>Finance : Payment runs</title></head><body>
+<div id="breadcrumb-section"><ol id="breadcrumbs"><li>Finance</li><li>Treasury</li></ol></div>
+<div id="main-content" class="wiki-content">
+<h1>Payment runs</h1>
+<p>The Irish payment run goes out every Wednesday.</p>
+<div role="note"><p>Cut-off is noon the day before.</p></div>
+</div>
+<div id="sidebar" role="navigation"><ul><li>Payment runs</li><li>Travel policy</li></ul></div>
+<div id="footer" role="contentinfo"><p>Need help? Ask in #fin-ops.</p></div>
+</body></html>
+"""
+
+
+def test_an_exported_wiki_page_drops_chrome_marked_by_aria_roles_and_breadcrumbs(tmp_path: Path) -> None:
+    doc = load_html(write(tmp_path, "payment-runs.html", EXPORTED))
+    text = "\n".join(p.text for p in doc.passages)
+    assert text == "The Irish payment run goes out every Wednesday.\nCut-off is noon the day before."  # role=note stays
+    assert doc.title == "Payment runs"
+
+
 def test_html_line_ranges_cover_their_text() -> None:
     path = CORPUS / "reference" / "glossary.html"
     passages = load_html(path).passages
