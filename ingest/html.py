@@ -43,7 +43,7 @@ def load_html(path: Path, context: LoadContext | None = None, *, max_chars: int 
     soup = BeautifulSoup(read_text(path), "html.parser")
     for tag in soup.find_all(DROPPED):
         tag.decompose()
-    chrome = [*soup.find_all(PAGE_CHROME), *soup.find_all(attrs={"role": CHROME_ROLES})]
+    chrome = [*soup.find_all(PAGE_CHROME), *soup.find_all(role=list(CHROME_ROLES))]
     for tag in chrome:
         if not tag.decomposed and tag.find_parent(["main", "article"]) is None:
             tag.decompose()
