@@ -80,6 +80,9 @@ def split_spans(chunk: Chunk) -> tuple[Span, ...]:
             spans.extend(_sentences(chunk, paragraph, "sentence", _join(heading, label)))
             paragraph.clear()
 
+    # ingest/html.py writes each block (a <p>, a <div>'s text) on a line of its own: two lines are two
+    # paragraphs, not one wrapped across lines as in Markdown or a PDF.
+    blocks_per_line = chunk.path.lower().endswith((".html", ".htm"))
     n = 0
     while n < len(lines):
         line = lines[n]
@@ -137,6 +140,8 @@ def split_spans(chunk: Chunk) -> tuple[Span, ...]:
             n += 1
             continue
         paragraph.append((n, stripped))
+        if blocks_per_line:
+            flush_paragraph()
         n += 1
     flush_paragraph()
     return tuple(spans)

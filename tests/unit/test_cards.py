@@ -25,6 +25,15 @@ def test_sentences_of_one_line_are_different_spans() -> None:
     assert first.key != second.key
 
 
+def test_each_line_of_an_html_chunk_is_a_paragraph_of_its_own() -> None:
+    # ingest/html.py writes a block per line; in Markdown, consecutive lines are one wrapped paragraph
+    text = "Created by Patrick Nolan on Feb 25, 2026\nNever override the tax code without approval."
+    html = Chunk("tax", text, {store.PATH: "tax/indirect-tax.html"})
+    markdown = Chunk("tax-md", text, {store.PATH: "tax/indirect-tax.md"})
+    assert [s.text for s in split_spans(html)] == text.split("\n")
+    assert [s.text for s in split_spans(markdown)] == [text.replace("\n", " ")]
+
+
 def test_quoting_a_later_sentence_of_the_description_keeps_its_first_in_the_card() -> None:
     spans = SpanIndex(keyword_index.from_chunks([METRIC]))
     later = next(s for s in spans.spans(METRIC) if "extra deduction" in s.text)
