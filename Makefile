@@ -82,15 +82,20 @@ lint: install  ## ruff and mypy --strict on bot/ and ingest/
 pytest: install  ## the tests (real model, real Chroma, real uvicorn)
 	$(BIN)/pytest
 
-# The second golden set: another company's finance wiki (prose pages only), in an index of its own.
+# The second and third golden sets, each in an index of its own: another company's finance wiki (prose pages
+# only), and a third company's intranet exported as HTML pages and CSVs.
 WIKI := FINBOT_INDEX__PATH=.finbot/eval-wiki-index FINBOT_CORPUS__PATHS='["golden/wiki/corpus"]'
+INTRANET := FINBOT_INDEX__PATH=.finbot/eval-intranet-index FINBOT_CORPUS__PATHS='["golden/intranet/corpus"]'
 
-eval: install  ## both golden test splits, each against a fresh index of its corpus; exits 1 below a gate
-	rm -rf .finbot/eval-index .finbot/eval-wiki-index
+eval: install  ## the three golden test splits, each against a fresh index of its corpus; exits 1 below a gate
+	rm -rf .finbot/eval-index .finbot/eval-wiki-index .finbot/eval-intranet-index
 	FINBOT_INDEX__PATH=.finbot/eval-index $(BIN)/finbot ingest
 	FINBOT_INDEX__PATH=.finbot/eval-index $(BIN)/finbot eval --split test --report .finbot/eval-test.md
 	$(WIKI) $(BIN)/finbot ingest
 	$(WIKI) $(BIN)/finbot eval --golden golden/wiki/questions.yaml --split test --report .finbot/eval-wiki-test.md
+	$(INTRANET) $(BIN)/finbot ingest
+	$(INTRANET) $(BIN)/finbot eval --golden golden/intranet/questions.yaml --split test \
+		--report .finbot/eval-intranet-test.md
 
 lock:  ## re-resolve requirements.lock from pyproject.toml in a scratch venv
 	rm -rf /tmp/finbot-lock && $(PYTHON) -m venv /tmp/finbot-lock
