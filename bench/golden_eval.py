@@ -5,8 +5,9 @@ record it in docs/benchmarks.md.
     .venv/bin/python bench/golden_eval.py --baseline d38a47f  # and the same questions answered by that commit
 
 Each golden set (golden/questions.yaml over corpus/, golden/wiki/questions.yaml over another company's
-wiki, golden/intranet/questions.yaml over a third company's HTML intranet export) is ingested into a fresh temporary index with the repository's config.yaml, and every question is
-asked through the same Answerer as HTTP. Latency is shown next to the floor timed right after each answer
+wiki, golden/intranet/questions.yaml over a third company's HTML intranet export) is ingested into a
+fresh temporary index with the repository's config.yaml, and every question is asked through the same
+Answerer as HTTP. Latency is shown next to the floor timed right after each answer
 (one query embedding plus one Chroma query), since absolute milliseconds on a shared 2-core machine mean
 little. With --baseline, a git worktree of that commit ingests each corpus with its own code and config and
 answers the same questions; its answers are scored here, by this checkout's evaluator, so the two columns
