@@ -21,6 +21,7 @@ RESOURCE_KEYS = ("models", "sources", "seeds", "snapshots", "semantic_models", "
 SKIPPED_KEYS = ("version",)  # "version: 2" says nothing worth a chunk
 ALIAS_KEYS = ("aliases", "synonyms")  # meta entries shown first: they are how people ask
 _KIND = {"models": "Model", "seeds": "Seed", "snapshots": "Snapshot"}
+_REF = re.compile(r"""ref\(\s*(?:['"][\w.]+['"]\s*,\s*)?['"]([\w.]+)['"]""")  # ref('model') or ref('package', 'model')
 _LONG_ITEM = 60  # list items longer than this are shown one per line, shorter ones joined by commas
 
 
@@ -214,7 +215,9 @@ class DbtPassages:
                 name = name_of(measure)
                 if name:
                     how = f"{scalar(get(measure, 'agg')) or 'agg'}({scalar(get(measure, 'expr')) or name})"
-                    found[name] = f"{how} in semantic model {name_of(model)}"
+                    built_on = _REF.search(scalar(get(model, "model")) or "")
+                    on = f", built on model {built_on.group(1)}" if built_on else ""
+                    found[name] = f"{how} in semantic model {name_of(model)}{on}"
         return found
 
     # -- shared rendering --------------------------------------------------------------------------

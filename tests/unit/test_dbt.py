@@ -283,7 +283,7 @@ def test_metrics_of_every_type_name_their_formula(project: Path) -> None:
         "Metric total_payouts: Total payouts",
         "Also called: payouts total, cash out",
         "Type: simple",
-        "Measure: payout_amount_usd (sum(amount_usd) in semantic model payouts)",
+        "Measure: payout_amount_usd (sum(amount_usd) in semantic model payouts, built on model fct_payouts)",
     ]
     assert "Filter: {{ Dimension('payout__status') }} = 'paid'" in simple.text  # Jinja kept as written
     assert "Description: Sum of payout amounts." in simple.text
