@@ -44,6 +44,13 @@ _TERM = re.compile(r"(?i)\b(?P<n>[2-9]|10|two|three|four|five)[- ]?(?:years?|yrs
 _TERM_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5}
 _EMPHASIS = re.compile(r"[*`]")
 _CLAUSE_END = re.compile(r",\s|;|:\s|\(")
+# A CSV row's cells as ingest/tabular.py writes them, and the column names that make a cell a bound.
+_FIELD = re.compile(r"(?:^|;\s)(\w[\w ()/.-]{0,40})=([^;]*)")
+_PLAIN_NUMBER = re.compile(r"[$€£]?\s?\d[\d,]*(?:\.\d+)?")
+_LOW_NAMES = {"from", "min", "minimum", "lower", "low", "above", "over", "floor", "start", "exceeding"}
+_HIGH_NAMES = {"to", "upto", "up", "max", "maximum", "upper", "high", "below", "under", "ceiling", "cap", "until"}
+_MONEY_NAMES = {"usd", "eur", "gbp", "sgd", "jpy", "chf", "cad", "aud", "amount", "value", "limit", "threshold",
+                "spend", "cost", "price"}
 _LABEL_CHARS = 40  # the longest label of a "Label: value" line, as bot/answering/spans.py reads field lines
 
 
@@ -88,9 +95,12 @@ def brackets(line: str) -> tuple[Bracket, ...]:
     """The amount bracket a line is about: the one its first clause states (before ", ", ";", ":" or "("),
     as a range ("$100,000 to $999,999.99"), bounds ("above USD 2,500 and up to USD 10,000: ...") or one
     bound ("$1,000,000 and above"); in a "Label: value" line, the value's first clause ("Approval limit: up
-    to USD 5,000"); in a table row, the first cell that states one. A bracket later in a sentence is a
+    to USD 5,000"); in a table row, the first cell that states one; in a CSV row, the cells its column names
+    call bounds ("from_usd=25000.01; up_to_usd=150000"). A bracket later in a sentence is a
     detail of something else ("Each quarter, audit queries ..., round-amount entries over $250,000, ...")."""
     text = _EMPHASIS.sub("", line).strip()
+    if _FIELD.match(text):
+        return _bracket_of_fields(text)
     if "|" in text:
         return next((found for cell in text.strip("|").split("|") if (found := _bracket_of(cell))), ())
     found = _bracket_of(_CLAUSE_END.split(text, maxsplit=1)[0])
@@ -109,6 +119,21 @@ def _bracket_of(clause: str) -> tuple[Bracket, ...]:
     if not lows and not highs:
         return ()
     return (Bracket(max(lows) if lows else None, min(highs) if highs else None),)
+
+
+def _bracket_of_fields(record: str) -> tuple[Bracket, ...]:
+    """A CSV row as ingest renders it ("category=Capex; from_usd=25000.01; up_to_usd=150000; ..."): the
+    bounds its column names say are bounds, in plain numbers."""
+    low = high = None
+    for name, value in _FIELD.findall(record):
+        words = set(re.split(r"[_\W]+", name.lower()))
+        if not _PLAIN_NUMBER.fullmatch(value.strip()) or not (words & _MONEY_NAMES or value.strip()[0] in "$€£"):
+            continue  # "days_to_pay=30" is no amount
+        if words & _LOW_NAMES and low is None:
+            low = value_of(value)
+        elif words & _HIGH_NAMES and high is None:
+            high = value_of(value)
+    return (Bracket(low, high),) if low is not None or high is not None else ()
 
 
 def fit(amounts: tuple[float, ...], line_brackets: tuple[Bracket, ...]) -> float:

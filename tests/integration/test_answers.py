@@ -59,6 +59,12 @@ PAGES = {
         "| $100,000 to $999,999.99 | the Assistant Controller |\n"
         "| $1,000,000 and above | the Controller |\n"
     ),
+    "approvals/capital-expenditure.csv": (
+        "category,from_usd,up_to_usd,approver\n"
+        "Capital expenditure,0,25000,Plant Controller\n"
+        "Capital expenditure,25000.01,150000,VP Operations\n"
+        "Capital expenditure,150000.01,750000,Chief Financial Officer\n"
+    ),
     "metrics/events.yaml": (
         "metrics:\n"
         "  - name: conference_spend\n"
@@ -160,6 +166,13 @@ def test_the_bracket_that_holds_the_amount_asked_about_answers(small_config: Pat
         quoted = [cited_lines(body, n, corpus_root(small_config)) for _, n in lead_refs(body["answer"])]
         assert [row] in quoted, question  # the row is quoted and cited by its own line
         assert not any("|" in line and line != row for lines in quoted for line in lines), question
+
+
+def test_a_csv_row_whose_bound_columns_hold_the_amount_answers(small_config: Path) -> None:
+    body = ask(small_config, "who approves a capital expenditure of 120k?")
+    (line, n), *_ = lead_refs(body["answer"])
+    assert "approver=VP Operations" in line  # not the first row, which shares as many words
+    assert cited_lines(body, n, corpus_root(small_config)) == ["Capital expenditure,25000.01,150000,VP Operations"]
 
 
 def test_a_superseded_document_among_the_sources_gets_a_note(small_config: Path) -> None:

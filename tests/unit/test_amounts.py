@@ -40,6 +40,11 @@ def test_stated_amounts(question: str, amounts: tuple[float, ...]) -> None:
         # a bracket after the first clause is a detail of something else
         ("Each quarter, audit queries round-amount entries over $250,000 and weekend entries.", ()),
         ("A three-year contract at $20,000 a year has a TCV of $60,000.", ()),
+        # a CSV row as ingest writes it: its column names say which plain numbers are bounds
+        ("category=Capex; from_usd=25000.01; up_to_usd=150000; approver=VP", (Bracket(25_000.01, 150_000.0),)),
+        ("category=Capex; From (USD)=2,000,000.01; approver=Board of Directors", (Bracket(2_000_000.01, None),)),
+        ("Tier=Gold; Max spend=$5,000; Approver=Manager", (Bracket(None, 5_000.0),)),
+        ("vendor=Acme; days_to_pay=30; from=2", ()),  # days, and a number no column calls money
     ],
 )
 def test_brackets(line: str, expected: tuple[Bracket, ...]) -> None:
