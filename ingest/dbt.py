@@ -1,4 +1,5 @@
-"""dbt project YAML indexed by meaning: models, sources, seeds, snapshots, semantic models, metrics.
+"""dbt project YAML indexed by meaning: models, sources, seeds, snapshots, semantic models, metrics, exposures,
+saved queries, macros, analyses, groups and unit tests.
 
 Each chunk is rendered text ("Model rpt_payouts, column arrival_date (date): ...") rather than raw YAML,
 and still cites the YAML lines it came from and the item's key path (`models.rpt_payouts.columns.x`).
@@ -17,10 +18,20 @@ from ingest.dbt_docs import resolve_doc_refs
 from ingest.yaml_tree import YamlPassages, get, items, last_line, name_of, scalar, span
 
 # Entries with a list of named items under them; anything else in the file goes to the generic walker.
-RESOURCE_KEYS = ("models", "sources", "seeds", "snapshots", "semantic_models", "metrics")
+# Resources rendered like a model ("Exposure x: description", then "Key: value" lines), by their key in the file.
+_KIND = {
+    "models": "Model", "seeds": "Seed", "snapshots": "Snapshot", "exposures": "Exposure",
+    "saved_queries": "Saved query", "macros": "Macro", "analyses": "Analysis", "groups": "Group",
+    "unit_tests": "Unit test",
+}
+RESOURCE_KEYS = ("sources", "semantic_models", "metrics", *_KIND)
 SKIPPED_KEYS = ("version",)  # "version: 2" says nothing worth a chunk
 ALIAS_KEYS = ("aliases", "synonyms")  # meta entries shown first: they are how people ask
-_KIND = {"models": "Model", "seeds": "Seed", "snapshots": "Snapshot"}
+# The members listed under a model-like resource, each rendered on its own line: columns, a macro's arguments.
+_MEMBERS = {"columns": ("Columns", "column"), "arguments": ("Arguments", "argument")}
+# depends_on entries: ref('fct_x') -> model fct_x, source('stripe', 'charges') -> source stripe.charges.
+_DEPENDENCY = re.compile(r"""(ref|source|metric)\(\s*['"]([\w.]+)['"](?:\s*,\s*['"]([\w.]+)['"])?\s*\)""")
+_DEPENDENCY_KIND = {"ref": "model", "source": "source", "metric": "metric"}
 _REF = re.compile(r"""ref\(\s*(?:['"][\w.]+['"]\s*,\s*)?['"]([\w.]+)['"]""")  # ref('model') or ref('package', 'model')
 _LONG_ITEM = 60  # list items longer than this are shown one per line, shorter ones joined by commas
 
@@ -81,7 +92,7 @@ class DbtPassages:
                 yield from self.resources(key, value)
             elif key not in SKIPPED_KEYS:
                 other.append((key, value, key_node.start_mark.line))
-        if other:  # exposures, saved_queries, macros...: the generic walker
+        if other:  # anything else (a file's own keys): the generic walker
             yield from YamlPassages(self.lines, self.max_chars).pack(other, [], other[0][2], None)
 
     def resources(self, key: str, value: yaml.Node) -> Iterator[Passage]:
@@ -101,16 +112,23 @@ class DbtPassages:
     # -- models, seeds, snapshots, source tables ---------------------------------------------------
 
     def model(self, header: str, node: yaml.Node, keys: list[str], title: str) -> Iterator[Passage]:
-        head = [self.headline(header, node), *self.about(node, ("columns",))]
-        columns = [self.column(header, column) for column in items(get(node, "columns")) if name_of(column)]
-        yield from self.entity(header, node, keys, head, {"columns": ("Columns", columns)}, title)
+        label = self.text(get(node, "label"))
+        if label:
+            header += f" ({label})"
+        head = [self.headline(header, node), *self.about(node, tuple(_MEMBERS))]
+        groups = {
+            key: (heading, [self.column(header, kind, m) for m in items(get(node, key)) if name_of(m)])
+            for key, (heading, kind) in _MEMBERS.items()
+        }
+        yield from self.entity(header, node, keys, head, groups, title)
 
-    def column(self, owner: str, node: yaml.Node) -> _Item:
+    def column(self, owner: str, kind: str, node: yaml.Node) -> _Item:
+        """A column of a model, or an argument of a macro: name, type, description, then its other entries."""
         name = name_of(node) or ""
-        data_type = scalar(get(node, "data_type"))
-        label = f"column {name}" + (f" ({data_type})" if data_type else "")
+        data_type = scalar(get(node, "data_type")) or scalar(get(node, "type"))
+        label = f"{kind} {name}" + (f" ({data_type})" if data_type else "")
         first, last = span(node)
-        return _Item(name, owner, label, self.text(get(node, "description")), self.about(node, ("data_type",)),
+        return _Item(name, owner, label, self.text(get(node, "description")), self.about(node, ("data_type", "type")),
                      first, last)
 
     def source(self, name: str, node: yaml.Node) -> Iterator[Passage]:
@@ -304,6 +322,8 @@ class DbtPassages:
                 lines += self.details(value, (*ALIAS_KEYS, "grain"))  # shown by aliases() and grain()
             elif key in ("tests", "data_tests"):
                 lines.append("Tests: " + "; ".join(self.flat(test) for test in items(value)))
+            elif key == "depends_on":
+                lines.append("Depends on: " + _DEPENDENCY.sub(_dependency, self.flat(value)))
             else:
                 lines += self.entry(key, value)
         return lines
@@ -347,6 +367,15 @@ class DbtPassages:
                 if scalar(key_node) not in skipped:
                     last = max(last, last_line(value))
         return first, last
+
+
+def _dependency(match: re.Match[str]) -> str:
+    kind, name, table = match.groups()
+    if kind == "ref" and table:  # ref('package', 'model')
+        name = table
+    elif table:  # source('stripe', 'charges')
+        name = f"{name}.{table}"
+    return f"{_DEPENDENCY_KIND[kind]} {name}"
 
 
 def _size(lines: list[str]) -> int:

@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 # Part of every fingerprint: bump it when parsing or chunking changes what a file turns into, so the next
 # run re-indexes files whose bytes did not change.
-CHUNKER_VERSION = f"6:{MAX_CHUNK_CHARS}"  # 5: field labels not located; 6: ARIA chrome, measures name their model
+CHUNKER_VERSION = f"7:{MAX_CHUNK_CHARS}"  # 6: ARIA chrome, measures name their model; 7: exposures, macros rendered
 
 
 @dataclass(frozen=True)

@@ -358,14 +358,61 @@ def test_file_names_with_brackets_and_spaces(tmp_path: Path, name: str) -> None:
 
 
 def test_other_entries_of_a_dbt_file_keep_the_generic_walker(tmp_path: Path) -> None:
-    text = "version: 2\nmodels:\n  - name: m\n    description: M.\nexposures:\n  - name: board_pack\n    owner: fpa\n"
+    text = "version: 2\nmodels:\n  - name: m\n    description: M.\nanchors:\n  - name: board_pack\n    owner: fpa\n"
     path = write(tmp_path, "mixed.yml", text)
     passages = load_yaml(path).passages
     assert [(p.section, p.start_line, p.end_line) for p in passages] == [
         ("models.m", 3, 4),
-        ("exposures.board_pack", 6, 7),
+        ("anchors.board_pack", 6, 7),
     ]
     assert passages[1].text == "  - name: board_pack\n    owner: fpa"  # the file's own lines
+
+
+EXPOSURES = """\
+version: 2
+exposures:
+  - name: weekly_revenue
+    label: Weekly Revenue
+    type: dashboard
+    description: Revenue by plan, refreshed every Monday.
+    depends_on:
+      - ref('fct_invoices')
+      - ref('finance', 'dim_customers')
+      - source('stripe', 'charges')
+      - metric('net_revenue')
+    owner:
+      name: Dana Okafor
+      email: dana@example.com
+macros:
+  - name: cents_to_dollars
+    description: Converts cents to dollars.
+    arguments:
+      - name: column_name
+        type: string
+        description: The column holding cents.
+saved_queries:
+  - name: arr_by_plan
+    description: ARR by plan each month.
+    query_params:
+      metrics: [arr]
+"""
+
+
+def test_exposures_macros_and_saved_queries_are_rendered_and_cite_their_lines(tmp_path: Path) -> None:
+    passages = load_yaml(write(tmp_path, "exposures.yml", EXPOSURES)).passages
+    by_section = {p.section: p for p in passages}
+    assert [(p.section, p.start_line, p.end_line) for p in passages] == [
+        ("exposures.weekly_revenue", 3, 14),
+        ("macros.cents_to_dollars", 16, 21),
+        ("saved_queries.arr_by_plan", 23, 26),
+    ]
+    exposure = by_section["exposures.weekly_revenue"].text
+    assert exposure.startswith("Exposure weekly_revenue (Weekly Revenue): Revenue by plan, refreshed every Monday.")
+    assert "Depends on: model fct_invoices, model dim_customers, source stripe.charges, metric net_revenue" in exposure
+    assert "Owner: name: Dana Okafor; email: dana@example.com" in exposure
+    macro = by_section["macros.cents_to_dollars"].text
+    assert "- argument column_name (string): The column holding cents." in macro
+    assert by_section["saved_queries.arr_by_plan"].text.startswith("Saved query arr_by_plan: ARR by plan each month.")
 
 
 def test_columns_in_reads_the_column_lines_a_model_chunk_renders() -> None:
