@@ -9,10 +9,11 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from bot.answering.chunk_spans import Span
     from bot.answering.conflicts import Conflict
     from bot.answering.figures import Period
     from bot.answering.parts import Part
-    from bot.answering.spans import ScoredSpan, Span
+    from bot.answering.spans import ScoredSpan
     from bot.retrieval.hybrid import Retrieval
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from bot.answering.spans import ENTITY_KEYS, Span, SpanIndex
+from bot.answering.chunk_spans import Span
+from bot.answering.spans import ENTITY_KEYS, SpanIndex
 from ingest.keyword_index import Chunk
 
 # The card's lines after its headline, in this order when present (a line the answer already quotes is left out).

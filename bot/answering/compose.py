@@ -16,9 +16,10 @@ from bot.answering.lead import context_lines
 
 if TYPE_CHECKING:
     from bot.answering.answer import PartAnswer, Source
+    from bot.answering.chunk_spans import Span
     from bot.answering.conflicts import Conflict
     from bot.answering.figures import Period
-    from bot.answering.spans import ScoredSpan, Span
+    from bot.answering.spans import ScoredSpan
 
 SNIPPET_CHARS = 280
 QUOTE_CHARS = 1600

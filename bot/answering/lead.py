@@ -12,7 +12,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.answering.spans import QuestionWords, ScoredSpan, Span, SpanIndex
+from bot.answering.chunk_spans import Span
+from bot.answering.spans import QuestionWords, ScoredSpan, SpanIndex
 from bot.retrieval.hybrid import Candidate
 from ingest.keyword_index import Chunk, KeywordIndex
 

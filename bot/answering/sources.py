@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.answering.answer import Explain, PartAnswer, Source
+from bot.answering.chunk_spans import Span
 from bot.answering.compose import snippet
-from bot.answering.spans import Span
 from bot.retrieval.context import widen
 from bot.retrieval.hybrid import GLOSSARY_WEIGHT, RELATIVE_GLOSSARY, RRF_K, Candidate, HybridRetriever
 from ingest import store

@@ -1,13 +1,14 @@
-"""The lines that answer: a chunk split into sentences, list items, table rows and field lines ("spans"),
-each scored against the question, so the answer can lead with the one to three that answer it and cite
-just their lines.
+"""The lines that answer: a chunk's sentences, list items, table rows and field lines ("spans", cut by
+bot/answering/chunk_spans.py), each scored against the question, so the answer can lead with the one to three
+that answer it and cite just their lines.
 
 A span's score adds what it shares with the question (IDF-weighted, loosely matched: abbreviations and
 typos count, see bot/retrieval/words.py), what its heading, field label or table header shares (at a lower
 weight: "Late claims" above "Claims older than 60 days ..."), whether it holds the kind of thing the
 question asks for (an amount, a duration, a person, a rule; bot/answering/asks.py), whether the amount
 bracket it is about holds an amount the question states (bot/answering/amounts.py), and a prior from how
-retrieval ranked its document and its chunk.
+retrieval ranked its document and its chunk. A span under a facet the question does not name ("UK:", a tab's
+label, when the question names the page's "US" tab) counts less.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 from bot.answering.amounts import Bracket, brackets, fit, stated_amounts
 from bot.answering.asks import Ask, asked, subject_words
+from bot.answering.chunk_spans import Span, split_spans
 from bot.answering.field_words import field_words
 from bot.retrieval.words import MIN_PREFIX, one_edit
 from ingest.keyword_index import Chunk, KeywordIndex
@@ -27,166 +29,6 @@ BORROWED = 0.5  # weight of a word an ask borrows from the ask before it
 # Sections of the chunks ingest/dbt.py renders from a dbt project ("metrics.dso", "models.rpt_x.columns").
 ENTITY_KEYS = ("metrics", "models", "semantic_models", "sources", "seeds", "snapshots")
 SHORT = 120  # characters; a longer span's length counts against it (feature "length")
-
-_ITEM = re.compile(r"^(\s*)(?:[-*+•]|\d{1,2}[.)])\s+(.*)$")
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
-_TABLE = re.compile(r"^\s*\|.*\|\s*$|^\s*[^|]+(?:\s\|\s[^|]*){2,}\|?\s*$")
-_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
-# "Owner: Marcus Okafor", "Description: ...", "Per diem (UK): GBP 45": a short label, a colon, the value.
-_FIELD = re.compile(r"^\s*([A-Za-z][\w ()/&,.'-]{0,40}?):\s+(\S.*)$")
-_RECORD = re.compile(r"^\s*(\w+=[^;]{0,60});\s+(\w+=.*)$")
-_LABEL_LINE = re.compile(r"^\s*([A-Za-z][\w ()/&,.'-]{0,40}):\s*$")  # "Caveats:", "UK:" (a tab's label)
-# Sentence ends: ". " before a capital, digit, quote or bracket, not after common abbreviations or initials.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'(\[£$€])")
-_ABBREVIATION = re.compile(r"(?i)(?:\b(?:e\.g|i\.e|etc|vs|no|approx|incl|excl|inc|ltd|co|corp|dept|fig|mr|ms|dr|st|"
-                           r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|u\.s|u\.k)\.|\b[A-Z]\.)$")
-MAX_SPAN_CHARS = 400  # a longer sentence is still one span; quotes cut it (compose.py)
-
-
-@dataclass(frozen=True)
-class Span:
-    """One quotable unit of a chunk: text lines first..last (0-based) of `chunk`."""
-
-    chunk: Chunk
-    text: str  # as quoted: the sentence, item, row or field line, on one line
-    first: int
-    last: int
-    kind: str  # sentence | item | row | field
-    label: str = ""  # its heading, field label or table header: context for matching, not quoted
-    order: int = 0  # its place among the sentences of its paragraph, item or field (0: the first)
-
-    @property
-    def lines(self) -> tuple[int, int]:
-        """The file lines it came from (1-based, inclusive)."""
-        return self.chunk.file_lines(self.first, self.last)
-
-    @property
-    def key(self) -> tuple[str, int, int, int]:
-        """Which span of its chunk this is: sentences of one line (a rendered dbt description) differ by order."""
-        return self.chunk.id, self.first, self.last, self.order
-
-
-def split_spans(chunk: Chunk) -> tuple[Span, ...]:
-    """The chunk's sentences, list items, table rows and field lines, in order."""
-    lines = chunk.text.split("\n")
-    spans: list[Span] = []
-    heading = ""
-    label = ""  # a "Caveats:" / "UK:" line labels what follows it, until a blank line or heading
-    header: list[str] = []  # the current table's header cells
-    paragraph: list[tuple[int, str]] = []
-
-    def flush_paragraph() -> None:
-        if paragraph:
-            spans.extend(_sentences(chunk, paragraph, "sentence", _join(heading, label)))
-            paragraph.clear()
-
-    # ingest/html.py writes each block (a <p>, a <div>'s text) on a line of its own: two lines are two
-    # paragraphs, not one wrapped across lines as in Markdown or a PDF.
-    blocks_per_line = chunk.path.lower().endswith((".html", ".htm"))
-    n = 0
-    while n < len(lines):
-        line = lines[n]
-        stripped = line.strip()
-        if not stripped:
-            flush_paragraph()
-            label, header = "", []
-            n += 1
-            continue
-        if match := _HEADING.match(line):
-            flush_paragraph()
-            heading, label, header = match.group(1), "", []
-            n += 1
-            continue
-        if _TABLE_RULE.match(line):
-            n += 1
-            continue
-        if _TABLE.match(line):
-            flush_paragraph()
-            cells = [c.strip() for c in stripped.strip("|").split("|")]
-            if not header and n + 1 < len(lines) and _TABLE_RULE.match(lines[n + 1]):
-                header = cells
-            else:
-                named = "; ".join(f"{h}: {c}" for h, c in zip(header, cells, strict=False) if h and c)
-                spans.append(Span(chunk, " | ".join(c for c in cells if c), n, n, "row", _join(heading, named)))
-            n += 1
-            continue
-        if match := _ITEM.match(line):
-            flush_paragraph()
-            indent, parts, last = len(match.group(1)), [match.group(2)], n
-            while last + 1 < len(lines):  # continuation lines are indented deeper and start no new item
-                following = lines[last + 1]
-                deeper = len(following) - len(following.lstrip()) > indent
-                if not following.strip() or _ITEM.match(following) or not deeper:
-                    break
-                parts.append(following.strip())
-                last += 1
-            item = [(n, " ".join(parts))]
-            spans.extend(_sentences(chunk, item, "item", _join(heading, label), whole=True))
-            n = last + 1
-            continue
-        if match := _LABEL_LINE.match(line):
-            flush_paragraph()
-            label = match.group(1)
-            n += 1
-            continue
-        if match := _RECORD.match(line):  # a CSV row: `account_number=1010; ...`
-            flush_paragraph()
-            spans.extend(_sentences(chunk, [(n, match.group(2))], "row", _join(heading, match.group(1))))
-            n += 1
-            continue
-        if match := _FIELD.match(line):
-            flush_paragraph()
-            spans.extend(_sentences(chunk, [(n, match.group(2))], "field", _join(heading, label, match.group(1))))
-            n += 1
-            continue
-        paragraph.append((n, stripped))
-        if blocks_per_line:
-            flush_paragraph()
-        n += 1
-    flush_paragraph()
-    return tuple(spans)
-
-
-def _join(*parts: str) -> str:
-    return " · ".join(p for p in parts if p)
-
-
-def _sentences(
-    chunk: Chunk, lines: list[tuple[int, str]], kind: str, label: str, whole: bool = False
-) -> list[Span]:
-    """Spans for a run of lines read as one text: one per sentence (an item stays whole when short)."""
-    text = " ".join(t for _, t in lines)
-    starts = []  # (character offset, line index) where each line's text begins
-    offset = 0
-    for index, line_text in lines:
-        starts.append((offset, index))
-        offset += len(line_text) + 1
-    pieces = [text] if whole and len(text) <= MAX_SPAN_CHARS else _cut_sentences(text)
-    spans, at = [], 0
-    for order, piece in enumerate(pieces):
-        begin = text.index(piece, at)
-        end = begin + len(piece)
-        at = end
-        first = max(i for o, i in starts if o <= begin)
-        last = max(i for o, i in starts if o < end)
-        spans.append(Span(chunk, piece, first, last, kind, label, order))
-    return spans
-
-
-def _cut_sentences(text: str) -> list[str]:
-    pieces: list[str] = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        candidate = text[start : match.start()].strip()
-        if not candidate or _ABBREVIATION.search(candidate.rstrip("\"')]")):
-            continue
-        pieces.append(candidate)
-        start = match.end()
-    rest = text[start:].strip()
-    if rest:
-        pieces.append(rest)
-    return pieces
-
 
 class QuestionWords:
     """The question's words as BM25 reads them, with their IDF, matched loosely against a span's words."""
@@ -225,7 +67,9 @@ class QuestionWords:
 # that could reach the lead, was tried and taken out again (7245db8, reverted): dev fact recall 0.758 -> 0.764
 # and 0.815 -> 0.837, test 0.823 -> 0.814 and 0.753 -> 0.787, but the answer's p50 went from about 2x the
 # retrieval floor to 4.5x, outside the latency budget. "bracket" at 0.15 / 0.3 / 0.5: dev fact recall 0.792 at
-# each on corpus/, 0.848 / 0.864 / 0.853 on the wiki, from 0.794 and 0.848 without it.)
+# each on corpus/, 0.848 / 0.864 / 0.853 on the wiki, from 0.794 and 0.848 without it. "elsewhere" at -0.5 and
+# -1.0: dev fact recall 0.880 -> 0.886 on the wiki, whose mileage page has US / UK / Germany tabs; corpus/ and
+# the intranet unchanged.)
 FEATURES = (
     "text",  # IDF share of the question's words in the span
     "context",  # ... found only in its heading, field label or table header
@@ -242,8 +86,9 @@ FEATURES = (
     "example",  # it is a worked example ("Example: ...", "e.g.", "assume ...")
     "opening",  # it opens its paragraph, item or field
     "bracket",  # it shares a question word and its amount bracket holds an amount the question states (1/0)
+    "elsewhere",  # it comes under a facet ("UK:") the question does not name, while naming another ("US") (1/0)
 )
-WEIGHTS = (1.0, 0.6, 0.0, 0.2, 0.5, 0.15, 0.0, 0.0, 0.0, 0.0, 0.0, 0.2, -0.15, 0.0, 0.3)
+WEIGHTS = (1.0, 0.6, 0.0, 0.2, 0.5, 0.15, 0.0, 0.0, 0.0, 0.0, 0.0, 0.2, -0.15, 0.0, 0.3, -0.5)
 BIAS = 0.0
 
 
@@ -272,6 +117,7 @@ class SpanWords:
     text: Tokens
     context: Tokens
     subject: Tokens  # the words before its first "is" / "means" / ":" (within its first 80 characters)
+    facet: Tokens  # the words of its facet ("UK:")
 
 
 @dataclass(frozen=True)
@@ -287,7 +133,7 @@ class ScoredSpan:
 
 def span_features(
     question: QuestionWords, span: Span, words: SpanWords, asked: float, document: float, chunk: float, rank: int,
-    bracket: float = 0.0,
+    bracket: float = 0.0, elsewhere: bool = False,
 ) -> tuple[tuple[float, ...], set[str], set[str]]:
     """The span's features (in FEATURES order), and the question words in its text and only in its context."""
     found = question.found(words.text)
@@ -300,6 +146,7 @@ def span_features(
         float(rank == 1), length, float(span.kind == "field"), float(span.kind == "item"), float(span.kind == "row"),
         question.share(question.found(words.subject)), float(example), float(span.order == 0),
         bracket if found or context else 0.0,  # the bracket of something asked about, not of any amount
+        float(elsewhere),
     )
     return features, found, context
 
@@ -332,9 +179,10 @@ class SpanIndex:
         texts = [f"{s.text} {s.label} {_field_words(s)} {chunk.title}" if entity else s.text for s in spans]
         texts += [f"{s.label} {_field_words(s)} {heading}" for s in spans]
         texts += [_subject(s.text) for s in spans]
+        texts += [s.facet for s in spans]
         tokens = [Tokens.of(t) for t in self.keyword.tokenize_many(texts)]
         n = len(spans)
-        words = [SpanWords(tokens[i], tokens[n + i], tokens[2 * n + i]) for i in range(n)]
+        words = [SpanWords(tokens[i], tokens[n + i], tokens[2 * n + i], tokens[3 * n + i]) for i in range(n)]
         if len(self._cache) >= self.max_chunks:  # bounded: a large index is never held twice
             self._cache.clear()
         self._cache[chunk.id] = (chunk.text, spans, words)
@@ -344,13 +192,16 @@ class SpanIndex:
         """Every span of the given chunks, best first. Each chunk comes with its document's score share (0-1),
         its own retrieval score share (0-1) and its document's rank."""
         scored: list[ScoredSpan] = []
-        for chunk, document, own, rank in chunks:
-            spans, words = self._entry(chunk)
+        entries = [(chunk, document, own, rank, *self._entry(chunk)) for chunk, document, own, rank in chunks]
+        named = _facets_named(question, [(chunk.path, spans, words) for chunk, _, _, _, spans, words in entries])
+        for chunk, document, own, rank, spans, words in entries:
+            facets = named.get(chunk.path)
             for span, span_words in zip(spans, words, strict=True):
                 held = self.asked_share(question.asks, span.text)
                 bracket = fit(question.amounts, self.brackets(span.text)) if question.amounts else 0.0
+                elsewhere = bool(facets and span.facet and not facets[span.facet])
                 features, found, context = span_features(
-                    question, span, span_words, held, document, own, rank, bracket
+                    question, span, span_words, held, document, own, rank, bracket, elsewhere
                 )
                 scored.append(
                     ScoredSpan(span, linear_score(features), frozenset(found), frozenset(context), held, rank, features)
@@ -383,6 +234,19 @@ class SpanIndex:
         if held is None:
             held = self._brackets[text] = brackets(text)
         return held
+
+
+def _facets_named(
+    question: QuestionWords, documents: Sequence[tuple[str, Sequence[Span], Sequence[SpanWords]]]
+) -> dict[str, dict[str, bool]]:
+    """Per document that has two facets or more and the question names one: each facet, and whether it is named."""
+    facets: dict[str, dict[str, bool]] = {}
+    for path, spans, words in documents:
+        held = facets.setdefault(path, {})
+        for span, span_words in zip(spans, words, strict=True):
+            if span.facet and span.facet not in held:
+                held[span.facet] = bool(question.found(span_words.facet))
+    return {path: held for path, held in facets.items() if len(held) > 1 and any(held.values())}
 
 
 def _subject(text: str) -> str:

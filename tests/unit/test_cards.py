@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.answering.cards import card_spans
-from bot.answering.spans import SpanIndex, split_spans
+from bot.answering.chunk_spans import split_spans
+from bot.answering.spans import SpanIndex
 from ingest import keyword_index, store
 from ingest.keyword_index import Chunk
 

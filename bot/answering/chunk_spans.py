@@ -1,0 +1,174 @@
+"""A chunk split into the units an answer can quote ("spans"): its sentences, list items, table rows and field
+lines, each with the lines it came from, its heading, field label or table header, and the facet ("UK:", a
+tab's label) it comes under.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ingest.keyword_index import Chunk
+
+_ITEM = re.compile(r"^(\s*)(?:[-*+•]|\d{1,2}[.)])\s+(.*)$")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+_TABLE = re.compile(r"^\s*\|.*\|\s*$|^\s*[^|]+(?:\s\|\s[^|]*){2,}\|?\s*$")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+# "Owner: Marcus Okafor", "Description: ...", "Per diem (UK): GBP 45": a short label, a colon, the value.
+_FIELD = re.compile(r"^\s*([A-Za-z][\w ()/&,.'-]{0,40}?):\s+(\S.*)$")
+_RECORD = re.compile(r"^\s*(\w+=[^;]{0,60});\s+(\w+=.*)$")
+_LABEL_LINE = re.compile(r"^\s*([A-Za-z][\w ()/&,.'-]{0,40}):\s*$")  # "Caveats:", "UK:" (a tab's label)
+# Sentence ends: ". " before a capital, digit, quote or bracket, not after common abbreviations or initials.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'(\[£$€])")
+_ABBREVIATION = re.compile(r"(?i)(?:\b(?:e\.g|i\.e|etc|vs|no|approx|incl|excl|inc|ltd|co|corp|dept|fig|mr|ms|dr|st|"
+                           r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|u\.s|u\.k)\.|\b[A-Z]\.)$")
+MAX_SPAN_CHARS = 400  # a longer sentence is still one span; quotes cut it (compose.py)
+
+
+@dataclass(frozen=True)
+class Span:
+    """One quotable unit of a chunk: text lines first..last (0-based) of `chunk`."""
+
+    chunk: Chunk
+    text: str  # as quoted: the sentence, item, row or field line, on one line
+    first: int
+    last: int
+    kind: str  # sentence | item | row | field
+    label: str = ""  # its heading, field label or table header: context for matching, not quoted
+    order: int = 0  # its place among the sentences of its paragraph, item or field (0: the first)
+    facet: str = ""  # the "UK:" line (a tab's label) it comes under, until the next heading: one of a set
+
+    @property
+    def lines(self) -> tuple[int, int]:
+        """The file lines it came from (1-based, inclusive)."""
+        return self.chunk.file_lines(self.first, self.last)
+
+    @property
+    def key(self) -> tuple[str, int, int, int]:
+        """Which span of its chunk this is: sentences of one line (a rendered dbt description) differ by order."""
+        return self.chunk.id, self.first, self.last, self.order
+
+
+def split_spans(chunk: Chunk) -> tuple[Span, ...]:
+    """The chunk's sentences, list items, table rows and field lines, in order."""
+    lines = chunk.text.split("\n")
+    spans: list[Span] = []
+    heading = ""
+    label = ""  # a "Caveats:" / "UK:" line labels what follows it, until a blank line or heading
+    facet = ""  # ... and is the facet of what follows it, until a heading or the next such line
+    header: list[str] = []  # the current table's header cells
+    paragraph: list[tuple[int, str]] = []
+
+    def flush_paragraph() -> None:
+        if paragraph:
+            spans.extend(_sentences(chunk, paragraph, "sentence", _join(heading, label), facet=facet))
+            paragraph.clear()
+
+    # ingest/html.py writes each block (a <p>, a <div>'s text) on a line of its own: two lines are two
+    # paragraphs, not one wrapped across lines as in Markdown or a PDF.
+    blocks_per_line = chunk.path.lower().endswith((".html", ".htm"))
+    n = 0
+    while n < len(lines):
+        line = lines[n]
+        stripped = line.strip()
+        if not stripped:
+            flush_paragraph()
+            label, header = "", []
+            n += 1
+            continue
+        if match := _HEADING.match(line):
+            flush_paragraph()
+            heading, label, facet, header = match.group(1), "", "", []
+            n += 1
+            continue
+        if _TABLE_RULE.match(line):
+            n += 1
+            continue
+        if _TABLE.match(line):
+            flush_paragraph()
+            cells = [c.strip() for c in stripped.strip("|").split("|")]
+            if not header and n + 1 < len(lines) and _TABLE_RULE.match(lines[n + 1]):
+                header = cells
+            else:
+                named = "; ".join(f"{h}: {c}" for h, c in zip(header, cells, strict=False) if h and c)
+                row = " | ".join(c for c in cells if c)
+                spans.append(Span(chunk, row, n, n, "row", _join(heading, named), facet=facet))
+            n += 1
+            continue
+        if match := _ITEM.match(line):
+            flush_paragraph()
+            indent, parts, last = len(match.group(1)), [match.group(2)], n
+            while last + 1 < len(lines):  # continuation lines are indented deeper and start no new item
+                following = lines[last + 1]
+                deeper = len(following) - len(following.lstrip()) > indent
+                if not following.strip() or _ITEM.match(following) or not deeper:
+                    break
+                parts.append(following.strip())
+                last += 1
+            item = [(n, " ".join(parts))]
+            spans.extend(_sentences(chunk, item, "item", _join(heading, label), whole=True, facet=facet))
+            n = last + 1
+            continue
+        if match := _LABEL_LINE.match(line):
+            flush_paragraph()
+            label = facet = match.group(1)
+            n += 1
+            continue
+        if match := _RECORD.match(line):  # a CSV row: `account_number=1010; ...`
+            flush_paragraph()
+            spans.extend(_sentences(chunk, [(n, match.group(2))], "row", _join(heading, match.group(1)), facet=facet))
+            n += 1
+            continue
+        if match := _FIELD.match(line):
+            flush_paragraph()
+            field = _join(heading, label, match.group(1))
+            spans.extend(_sentences(chunk, [(n, match.group(2))], "field", field, facet=facet))
+            n += 1
+            continue
+        paragraph.append((n, stripped))
+        if blocks_per_line:
+            flush_paragraph()
+        n += 1
+    flush_paragraph()
+    return tuple(spans)
+
+
+def _join(*parts: str) -> str:
+    return " · ".join(p for p in parts if p)
+
+
+def _sentences(
+    chunk: Chunk, lines: list[tuple[int, str]], kind: str, label: str, whole: bool = False, facet: str = ""
+) -> list[Span]:
+    """Spans for a run of lines read as one text: one per sentence (an item stays whole when short)."""
+    text = " ".join(t for _, t in lines)
+    starts = []  # (character offset, line index) where each line's text begins
+    offset = 0
+    for index, line_text in lines:
+        starts.append((offset, index))
+        offset += len(line_text) + 1
+    pieces = [text] if whole and len(text) <= MAX_SPAN_CHARS else _cut_sentences(text)
+    spans, at = [], 0
+    for order, piece in enumerate(pieces):
+        begin = text.index(piece, at)
+        end = begin + len(piece)
+        at = end
+        first = max(i for o, i in starts if o <= begin)
+        last = max(i for o, i in starts if o < end)
+        spans.append(Span(chunk, piece, first, last, kind, label, order, facet))
+    return spans
+
+
+def _cut_sentences(text: str) -> list[str]:
+    pieces: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        candidate = text[start : match.start()].strip()
+        if not candidate or _ABBREVIATION.search(candidate.rstrip("\"')]")):
+            continue
+        pieces.append(candidate)
+        start = match.end()
+    rest = text[start:].strip()
+    if rest:
+        pieces.append(rest)
+    return pieces

@@ -1,0 +1,49 @@
+"""Spans under a facet (a tab's "UK:" label): cut with their facet, and scored down when the question names
+another facet of the same page."""
+
+from __future__ import annotations
+
+from bot.answering.chunk_spans import split_spans
+from bot.answering.spans import FEATURES, QuestionWords, ScoredSpan, SpanIndex
+from ingest import keyword_index
+from ingest.keyword_index import Chunk
+
+RATES = """\
+## Rates
+US:
+**$0.70 per mile** for cars and vans.
+
+Tolls are paid at cost.
+UK:
+**45p per mile** for cars. These are the approved mileage rates for the tax year.
+## Claims
+Claim mileage monthly.
+"""
+
+
+def test_a_label_line_is_the_facet_of_what_follows_it_until_the_next_label_or_heading() -> None:
+    spans = split_spans(Chunk("rates", RATES, {"path": "mileage.md"}))
+    facets = {s.text: s.facet for s in spans}
+    assert facets["**$0.70 per mile** for cars and vans."] == "US"
+    assert facets["Tolls are paid at cost."] == "US"  # a blank line ends the label, not the facet
+    assert facets["These are the approved mileage rates for the tax year."] == "UK"
+    assert facets["Claim mileage monthly."] == ""
+
+
+def _scored(question: str) -> list[ScoredSpan]:
+    keyword = keyword_index.from_chunks([Chunk("rates", RATES, {"path": "mileage.md"})])
+    return SpanIndex(keyword).score(QuestionWords(keyword, question), [(keyword.chunks[0], 1.0, 1.0, 1)])
+
+
+def test_a_question_naming_one_facet_is_answered_from_it() -> None:
+    scored = _scored("whats the us mileage rate")
+    assert scored[0].span.text == "**$0.70 per mile** for cars and vans."
+    elsewhere = {s.span.text: s.features[FEATURES.index("elsewhere")] for s in scored}
+    assert elsewhere["These are the approved mileage rates for the tax year."] == 1.0
+    assert elsewhere["Claim mileage monthly."] == 0.0  # under no facet
+
+
+def test_a_question_naming_no_facet_scores_every_facet_alike() -> None:
+    scored = _scored("what are the approved mileage rates")
+    assert all(s.features[FEATURES.index("elsewhere")] == 0.0 for s in scored)
+    assert scored[0].span.text == "These are the approved mileage rates for the tax year."
