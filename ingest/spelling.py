@@ -4,7 +4,8 @@ one word where finance writes two: "capitalised" / "capitalized", "amortisation"
 their words; the English stemmer alone keeps "capitalis" and "capit" apart.
 
 These are rules of English spelling, applied the same way to every document and question, so a word they
-map wrongly ("premise" -> "premize") is changed on both sides and still matches itself.
+map wrongly ("premise" -> "premize") is changed on both sides and still matches itself. Month names are read
+as the three letters a close calendar or a table writes ("march" -> "mar", "sept" -> "sep").
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-SPELLING_VERSION = "american-1"  # stamped on the persisted keyword index: bump when a rule changes
+SPELLING_VERSION = "american-2"  # stamped on the persisted keyword index: bump when a rule changes
 
 _WORDS = {
     "cheque": "check", "cheques": "checks", "programme": "program", "programmes": "programs",
@@ -21,6 +22,8 @@ _WORDS = {
     "enrolment": "enrollment", "instalment": "installment", "instalments": "installments",
     "fulfilment": "fulfillment", "grey": "gray", "practise": "practice", "practised": "practiced",
     "practising": "practicing",
+    "january": "jan", "february": "feb", "march": "mar", "april": "apr", "june": "jun", "july": "jul",
+    "august": "aug", "september": "sep", "sept": "sep", "october": "oct", "november": "nov", "december": "dec",
 }
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^(\w{2,})is(e|ed|es|ing|ation|ations|er|ers|able)$"), r"\1iz\2"),  # capitalise, organisation

@@ -14,7 +14,8 @@ from ingest.spelling import SpellingStemmer, american
         ("analyse", "analyze"), ("centre", "center"), ("centres", "centers"), ("labour", "labor"),
         ("favourable", "favorable"), ("travelling", "traveling"), ("cancelled", "canceled"),
         ("modelled", "modeled"), ("catalogue", "catalog"), ("ageing", "aging"), ("licence", "license"),
-        ("cheque", "check"), ("instalments", "installments"),
+        ("cheque", "check"), ("instalments", "installments"), ("march", "mar"), ("september", "sep"),
+        ("sept", "sep"), ("january", "jan"),
     ],
 )
 def test_a_british_spelling_stems_as_the_american_one(british: str, american_spelling: str) -> None:
