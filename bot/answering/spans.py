@@ -82,7 +82,7 @@ FEATURES = (
     "field",  # kind: a "Label: value" line
     "item",  # kind: a list item
     "row",  # kind: a table or CSV row
-    "subject",  # IDF share of the question's words before its first "is", "are", "means", "=" (what it is about)
+    "subject",  # IDF share of the question's words in what it is about (before "is" / "means" / "="; a row's key)
     "example",  # it is a worked example ("Example: ...", "e.g.", "assume ...")
     "opening",  # it opens its paragraph, item or field
     "bracket",  # it shares a question word and its amount bracket holds an amount the question states (1/0)
@@ -116,7 +116,7 @@ class SpanWords:
 
     text: Tokens
     context: Tokens
-    subject: Tokens  # the words before its first "is" / "means" / ":" (within its first 80 characters)
+    subject: Tokens  # what it is about: the words before its first "is" / "means" / ":", or a row's first cell
     facet: Tokens  # the words of its facet ("UK:")
 
 
@@ -178,7 +178,7 @@ class SpanIndex:
         entity = chunk.section.split(".", 1)[0] in ENTITY_KEYS
         texts = [f"{s.text} {s.label} {_field_words(s)} {chunk.title}" if entity else s.text for s in spans]
         texts += [f"{s.label} {_field_words(s)} {heading}" for s in spans]
-        texts += [_subject(s.text) for s in spans]
+        texts += [_subject(s) for s in spans]
         texts += [s.facet for s in spans]
         tokens = [Tokens.of(t) for t in self.keyword.tokenize_many(texts)]
         n = len(spans)
@@ -249,8 +249,12 @@ def _facets_named(
     return {path: held for path, held in facets.items() if len(held) > 1 and any(held.values())}
 
 
-def _subject(text: str) -> str:
-    head = text[:80]
+def _subject(span: Span) -> str:
+    """What the span is about: a table row's first cell (its key: "Mar 2026 (Q1)"), else the words before its
+    first "is" / "means" / ":" within its first 80 characters."""
+    if span.kind == "row" and " | " in span.text:
+        return span.text.split(" | ", 1)[0]
+    head = span.text[:80]
     match = _SUBJECT_END.search(head)
     return head[: match.start()] if match else ""
 

@@ -1,5 +1,5 @@
 """Spans under a facet (a tab's "UK:" label): cut with their facet, and scored down when the question names
-another facet of the same page."""
+another facet of the same page; a table row is about its first cell."""
 
 from __future__ import annotations
 
@@ -47,3 +47,18 @@ def test_a_question_naming_no_facet_scores_every_facet_alike() -> None:
     scored = _scored("what are the approved mileage rates")
     assert all(s.features[FEATURES.index("elsewhere")] == 0.0 for s in scored)
     assert scored[0].span.text == "These are the approved mileage rates for the tax year."
+
+
+CALENDAR = """\
+Period | WD1 | Period lock | Reporting package
+Feb 2026 | Mon 2 Mar | Mon 9 Mar | Wed 11 Mar
+Mar 2026 (Q1) | Wed 1 Apr | Fri 10 Apr | Tue 14 Apr
+"""
+
+
+def test_a_row_is_about_its_first_cell_so_march_finds_the_mar_row_not_the_row_of_dates_in_march() -> None:
+    keyword = keyword_index.from_chunks([Chunk("close", CALENDAR, {"path": "close.html"})])
+    question = QuestionWords(keyword, "when does march lock")
+    scored = SpanIndex(keyword).score(question, [(keyword.chunks[0], 1.0, 1.0, 1)])
+    assert scored[0].span.text.startswith("Mar 2026 (Q1)")
+    assert scored[0].features[FEATURES.index("subject")] > 0
