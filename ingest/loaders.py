@@ -1,6 +1,6 @@
 """Read one corpus file into passages that know their section and line range: the loader per suffix.
 
-Markdown and YAML live here; the other formats have a module each (tabular, html, pdf, text) and dbt
+Markdown and YAML live here; the other formats have a module each (tabular, html, pdf, text, sql) and dbt
 YAML is rendered by `ingest.dbt`. `load_document` is the entry point; `LOADERS` says what is supported.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from ingest import dbt, html, pdf, tabular, text
+from ingest import dbt, html, pdf, sql, tabular, text
 from ingest.chunking import MAX_CHUNK_CHARS, passages_for
 from ingest.dbt_docs import collect_doc_blocks, split_doc_blocks
 from ingest.documents import LoadContext, ParsedDocument, read_text, title_from_name
@@ -140,6 +140,7 @@ LOADERS: dict[str, Loader] = {
     ".htm": html.load_html,
     ".pdf": pdf.load_pdf,
     ".txt": text.load_text,
+    ".sql": sql.load_sql,
 }
 
 

@@ -1,4 +1,4 @@
-"""CSV, JSON, HTML, PDF and plain text: passages with exact citations, and bad files named by line."""
+"""CSV, JSON, HTML, PDF, plain text and SQL: passages with exact citations, and bad files named by line."""
 
 import io
 import json
@@ -10,6 +10,7 @@ from ingest.errors import DocumentError
 from ingest.html import load_html
 from ingest.loaders import LOADERS, load_document
 from ingest.pdf import load_pdf
+from ingest.sql import load_sql
 from ingest.tabular import load_csv, load_json
 from ingest.text import load_text
 from tests.conftest import CORPUS
@@ -22,7 +23,7 @@ def cited(path: Path, passage: object) -> str:
 
 
 def test_every_format_has_a_loader() -> None:
-    assert {".md", ".yaml", ".yml", ".json", ".csv", ".tsv", ".html", ".htm", ".pdf", ".txt"} <= set(LOADERS)
+    assert {".md", ".yaml", ".yml", ".json", ".csv", ".tsv", ".html", ".htm", ".pdf", ".txt", ".sql"} <= set(LOADERS)
     assert ".docx" not in LOADERS and ".png" not in LOADERS  # skipped and counted by the pipeline
 
 
@@ -328,3 +329,53 @@ def test_html_without_main_uses_the_body_and_keeps_an_articles_own_header(tmp_pa
     assert [(p.section, p.text, p.start_line) for p in doc.passages] == [
         ("Payout FAQ", "Payouts land T+2.\nWeekends are skipped.", 5),
     ]
+
+
+# -- SQL -------------------------------------------------------------------------------------------
+
+MART = """\
+{{ config(materialized='table') }}
+
+with invoices as (
+    select * from {{ ref('stg_invoices') }}
+    where not is_test_account  -- rule 1) sandbox accounts never reach the mart
+),
+
+refunds as (
+    select invoice_id, sum(amount_cents) as refunded_cents
+    from {{ ref('stg_refunds') }}
+    group by 1
+),
+
+final as (
+    select
+        invoices.invoice_id,
+        (invoices.amount_cents - coalesce(refunds.refunded_cents, 0)) / 100.0 as net_revenue_usd
+    from invoices
+    left join refunds using (invoice_id)
+)
+
+select * from final
+"""
+
+
+def test_a_short_sql_model_is_one_passage_titled_by_its_kind(tmp_path: Path) -> None:
+    path = write(tmp_path, "models/marts/fct_net_revenue.sql", MART)
+    doc = load_document(path)
+    assert doc.title == "Model fct_net_revenue (SQL)"
+    assert [(p.start_line, p.end_line, p.section) for p in doc.passages] == [(1, 22, None)]
+    assert load_sql(write(tmp_path, "snapshots/snap_plans.sql", "select 1\n")).title == "Snapshot snap_plans (SQL)"
+
+
+def test_a_long_sql_model_is_cut_at_its_ctes_with_exact_lines(tmp_path: Path) -> None:
+    path = write(tmp_path, "models/fct_net_revenue.sql", MART)
+    doc = load_sql(path, max_chars=240)
+    sections = [p.section for p in doc.passages]
+    assert sections[0] == "config, invoices"  # a one-line preamble is packed with the CTE after it
+    assert "refunds" in sections and sections[-1] == "final, select"
+    for passage in doc.passages:
+        assert passage.text == cited(path, passage)
+    invoices, final = doc.passages[0], doc.passages[-1]
+    assert invoices.end_line == 6  # the `)` in the comment on line 5 does not close the CTE
+    assert MART.splitlines()[final.start_line - 1] == "final as ("
+    assert final.end_line == 22 and "net_revenue_usd" in final.text
