@@ -339,7 +339,8 @@ class DbtPassages:
         return [f"{label}: {text}"] if text else []
 
     def flat(self, node: yaml.Node | None) -> str:
-        """Any node on one line: scalars as text, lists joined by commas, mappings as `key: value`."""
+        """Any node on one line: scalars as text, lists joined by commas, mappings as `key: value`; a mapping
+        written in flow style stays as written (`warn_after: {count: 12, period: hour}`)."""
         if node is None:
             return ""
         if isinstance(node, yaml.ScalarNode):
@@ -347,6 +348,8 @@ class DbtPassages:
         if isinstance(node, yaml.SequenceNode):
             return ", ".join(t for t in (self.flat(v) for v in node.value) if t)
         if isinstance(node, yaml.MappingNode):
+            if node.flow_style:
+                return "{" + ", ".join(f"{scalar(k)}: {self.flat(v)}" for k, v in node.value) + "}"
             return "; ".join(f"{scalar(k)}: {self.flat(v)}" for k, v in node.value)
         return ""
 

@@ -425,3 +425,26 @@ def test_columns_in_reads_the_column_lines_a_model_chunk_renders() -> None:
     assert columns_in(text) == ["arrival_date", "payout_id"]
     assert columns_in("Model rpt_payouts\nColumns:\n- column currency (varchar): ISO code.") == ["currency"]
     assert columns_in("A policy that mentions a column in prose.") == []
+
+
+def test_a_mapping_written_in_flow_style_is_rendered_as_written(tmp_path: Path) -> None:
+    path = write(tmp_path, "models/_sources.yml", """\
+version: 2
+sources:
+  - name: stripe
+    freshness:
+      warn_after: {count: 12, period: hour}
+      error_after:
+        count: 24
+        period: hour
+    tables:
+      - name: refunds
+        columns:
+          - name: charge
+            data_tests:
+              - relationships: {to: ref('stg_charges'), field: id}
+""")
+    sections = by_section(load_yaml(path).passages)
+    source = sections["sources.stripe"].text
+    assert "Freshness: warn_after: {count: 12, period: hour}; error_after: count: 24; period: hour" in source
+    assert "relationships: {to: ref('stg_charges'), field: id}" in sections["sources.stripe.tables.refunds"].text
