@@ -82,13 +82,14 @@ lint: install  ## ruff and mypy --strict on bot/ and ingest/
 pytest: install  ## the tests (real model, real Chroma, real uvicorn)
 	$(BIN)/pytest
 
-# The second and third golden sets, each in an index of its own: another company's finance wiki (prose pages
-# only), and a third company's intranet exported as HTML pages and CSVs.
+# The other golden sets, each in an index of its own: another company's finance wiki (prose pages only), a
+# third company's intranet exported as HTML pages and CSVs, and a fourth's dbt project (YAML, SQL, seeds).
 WIKI := FINBOT_INDEX__PATH=.finbot/eval-wiki-index FINBOT_CORPUS__PATHS='["golden/wiki/corpus"]'
 INTRANET := FINBOT_INDEX__PATH=.finbot/eval-intranet-index FINBOT_CORPUS__PATHS='["golden/intranet/corpus"]'
+DBT := FINBOT_INDEX__PATH=.finbot/eval-dbt-index FINBOT_CORPUS__PATHS='["golden/dbt/corpus"]'
 
-eval: install  ## the three golden test splits, each against a fresh index of its corpus; exits 1 below a gate
-	rm -rf .finbot/eval-index .finbot/eval-wiki-index .finbot/eval-intranet-index
+eval: install  ## the four golden test splits, each against a fresh index of its corpus; exits 1 below a gate
+	rm -rf .finbot/eval-index .finbot/eval-wiki-index .finbot/eval-intranet-index .finbot/eval-dbt-index
 	FINBOT_INDEX__PATH=.finbot/eval-index $(BIN)/finbot ingest
 	FINBOT_INDEX__PATH=.finbot/eval-index $(BIN)/finbot eval --split test --report .finbot/eval-test.md
 	$(WIKI) $(BIN)/finbot ingest
@@ -96,6 +97,8 @@ eval: install  ## the three golden test splits, each against a fresh index of it
 	$(INTRANET) $(BIN)/finbot ingest
 	$(INTRANET) $(BIN)/finbot eval --golden golden/intranet/questions.yaml --split test \
 		--report .finbot/eval-intranet-test.md
+	$(DBT) $(BIN)/finbot ingest
+	$(DBT) $(BIN)/finbot eval --golden golden/dbt/questions.yaml --split test --report .finbot/eval-dbt-test.md
 
 lock:  ## re-resolve requirements.lock from pyproject.toml in a scratch venv
 	rm -rf /tmp/finbot-lock && $(PYTHON) -m venv /tmp/finbot-lock

@@ -1,12 +1,12 @@
-"""Score the bot on the three golden sets (dev and test splits), optionally next to a baseline commit, and
+"""Score the bot on the four golden sets (dev and test splits), optionally next to a baseline commit, and
 record it in docs/benchmarks.md.
 
-    .venv/bin/python bench/golden_eval.py                     # the three golden sets, this checkout
+    .venv/bin/python bench/golden_eval.py                     # the four golden sets, this checkout
     .venv/bin/python bench/golden_eval.py --baseline d38a47f  # and the same questions answered by that commit
 
 Each golden set (golden/questions.yaml over corpus/, golden/wiki/questions.yaml over another company's
-wiki, golden/intranet/questions.yaml over a third company's HTML intranet export) is ingested into a
-fresh temporary index with the repository's config.yaml, and every question is asked through the same
+wiki, golden/intranet/questions.yaml over a third company's HTML intranet export, golden/dbt/questions.yaml
+over a fourth company's dbt project) is ingested into a fresh temporary index with the repository's config.yaml, and every question is asked through the same
 Answerer as HTTP. Latency is shown next to the floor timed right after each answer
 (one query embedding plus one Chroma query), since absolute milliseconds on a shared 2-core machine mean
 little. With --baseline, a git worktree of that commit ingests each corpus with its own code and config and
@@ -44,6 +44,7 @@ GOLDEN = {
     "Brightline (corpus/: dbt YAML, policies, reports)": REPO / "golden/questions.yaml",
     "Portolan wiki (golden/wiki/corpus/: prose pages)": REPO / "golden/wiki/questions.yaml",
     "Halvard intranet (golden/intranet/corpus/: HTML export, CSVs)": REPO / "golden/intranet/questions.yaml",
+    "Quillmark dbt project (golden/dbt/corpus/: YAML, SQL, seeds)": REPO / "golden/dbt/questions.yaml",
 }
 SPLITS = ("dev", "test")
 # Run inside the baseline's checkout: its Answerer answers every question of the golden file, as JSON.
