@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from bot.retrieval.words import spelled_out
 
 _QUESTION_START = (
-    r"(?:who|whom|whose|what|whats|what's|which|when|where|why|how|hows|is|are|was|were|do|does|did|can|could|"
+    r"(?:who|whom|whose|whos|who's|what|whats|what's|which|when|whens|when's|where|wheres|where's|why|how|hows|"
+    r"how's|is|are|was|were|do|does|did|can|could|"
     r"should|must|will|would|may|has|have|any|also|pls|please)\b"
 )
 # Where a new ask may begin inside a sentence: a conjunction followed by a question start.
@@ -52,7 +53,8 @@ _STARTS_ASKING = re.compile(rf"(?i)^{_QUESTION_START}")
 # "someone who left", "a vendor which invoices in EUR": a relative clause, not a question word.
 _RELATIVE = re.compile(r"(?i)\b(?:someone|somebody|anyone|anybody|everyone|everybody|people|person|those|the one|"
                        r"customers?|employees?|staff|vendors?|suppliers?|colleagues?)\s+(?:who|whom|whose|which)\b")
-_WH = {"who", "whom", "whose", "what", "whats", "what's", "which", "when", "where", "why", "how", "hows"}
+_WH = {"who", "whom", "whose", "whos", "who's", "what", "whats", "what's", "which", "when", "whens", "when's", "where",
+       "wheres", "where's", "why", "how", "hows", "how's"}
 MIN_WORDS = 2  # a piece with fewer words is not an ask of its own ("thanks", "pls")
 MAX_PARTS = 4
 

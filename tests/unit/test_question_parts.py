@@ -21,6 +21,9 @@ def texts(parts: list[Part]) -> list[str]:
         ("per diem in berlin, what about london?", ["per diem in berlin", "what about london"]),
         ("how is gross margin defined; which report shows it",
          ["how is gross margin defined", "which report shows it"]),
+        ("what tests run on the invoices model and whos the owner of it",  # "who's" typed without the apostrophe
+         ["what tests run on the invoices model", "whos the owner of it"]),
+        ("how often do we file and whens it due", ["how often do we file", "whens it due"]),
     ],
 )
 def test_each_ask_becomes_a_part(question: str, asks: list[str]) -> None:
