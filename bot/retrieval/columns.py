@@ -15,10 +15,16 @@ from typing import TYPE_CHECKING
 from bot.retrieval.words import WordSet, words_of
 
 if TYPE_CHECKING:
-    from bot.retrieval.glossary import GlossaryHit
+    from bot.retrieval.glossary import Entity, GlossaryHit
     from ingest.keyword_index import KeywordIndex
 
 ASKS_FOR_A_COLUMN = re.compile(r"(?i)\b(?:col|cols|column|columns|field|fields)\b")
+# "does stg_charges have the processing fee", "is there a ... on fct_invoices": asking whether a named model
+# holds something is a column question too.
+ASKS_WHETHER_IT_HOLDS = re.compile(
+    r"(?i)^\W*(?:does|do|did|is there|are there|can)\b.*\b(?:have|has|carry|carries|include|includes|hold|holds|"
+    r"contain|contains|store|stores|keep|keeps|show|shows)\b"
+)
 # Words of a column question that say how it asks, not what it asks for.
 ASKING_WORDS = "column col field show shows has have hold holds contain contains give store report table model find see"
 
@@ -35,14 +41,20 @@ class ColumnCheck:
         """IDF-weighted share of what a column question asks for that the named model's document holds
         (loosely, see bot/retrieval/words.py); 1.0 for a question that names no model or asks for no column."""
         models = [h.entity for h in hits if h.entity.kind == "model"]
-        if not models or not ASKS_FOR_A_COLUMN.search(question):
+        if not models or not (ASKS_FOR_A_COLUMN.search(question) or ASKS_WHETHER_IT_HOLDS.search(question)):
             return 1.0
         model = models[0]
         named = set(self.keyword.tokens(model.name.replace("_", " ")))
         asked = [w for w in dict.fromkeys(words) if w not in named and w not in self._asking]
-        return self._document(model.path).share(asked, self.keyword.idf) if asked else 1.0
+        return self._document(model).share(asked, self.keyword.idf) if asked else 1.0
 
-    def _document(self, path: str) -> WordSet:
-        if path not in self._documents:
-            self._documents[path] = words_of(self.keyword, (c for c in self.keyword.chunks if c.path == path))
-        return self._documents[path]
+    def _document(self, model: Entity) -> WordSet:
+        """The words of the model's own chunks (not of the other models its YAML file defines) and of its SQL."""
+        if model.name not in self._documents:
+            key, sql = f"models.{model.name}", f"{model.name}.sql"
+            chunks = (
+                c for c in self.keyword.chunks
+                if c.section == key or c.section.startswith(key + ".") or c.path.rsplit("/", 1)[-1] == sql
+            )
+            self._documents[model.name] = words_of(self.keyword, chunks)
+        return self._documents[model.name]

@@ -255,6 +255,31 @@ def test_a_column_question_is_checked_against_the_named_report(keyword: keyword_
     assert check("what does rpt_payouts hold for crypto") == 1.0  # names a report but asks for no column
 
 
+def test_a_column_question_reads_the_named_models_own_chunks_and_its_sql() -> None:
+    """One schema file defines several models, as dbt projects do: a column of another model is not this one's."""
+    schema = "models/marts/_finance__models.yml"
+    keyword = keyword_index.from_chunks([
+        chunk("inv", "Model fct_invoices: one row per invoice", schema, "models.fct_invoices", "fct_invoices",
+              "report"),
+        chunk("inv-cols", "Model fct_invoices, column invoice_id\nModel fct_invoices, column amount_paid", schema,
+              "models.fct_invoices.columns", "fct_invoices", "report", start=5),
+        chunk("acct", "Model dim_accounts: one row per account\nColumn owner_name: the account owner's name",
+              schema, "models.dim_accounts", "dim_accounts", "report", start=20),
+        chunk("inv-sql", "select invoice_id, amount_paid, tax_amount from invoices",
+              "models/marts/fct_invoices.sql", "", "Model fct_invoices (SQL)", "other"),
+    ])
+    glossary = build_glossary(keyword)
+    columns = ColumnCheck(keyword)
+
+    def check(question: str) -> float:
+        return columns.coverage(question, keyword.tokens(question), glossary.match(question))
+
+    assert check("does fct_invoices have a col for the account owner") < 0.5  # dim_accounts's, in the same file
+    assert check("does fct_invoices carry the stripe processing fee") < 0.5  # asks whether it holds: no "column"
+    assert check("does fct_invoices have the tax amount") == 1.0  # its SQL selects tax_amount
+    assert check("which column of fct_invoices is the amount paid") == 1.0
+
+
 def test_relative_score_fusion_keeps_how_far_ahead_a_hit_is() -> None:
     # BM25 alone finds the account number, far ahead of everything else; the other chunk is a little
     # better than average in both lists. Reciprocal rank fusion prefers the second; relative scores the first.
