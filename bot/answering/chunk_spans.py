@@ -51,6 +51,8 @@ class Span:
 
 def split_spans(chunk: Chunk) -> tuple[Span, ...]:
     """The chunk's sentences, list items, table rows and field lines, in order."""
+    if chunk.path.lower().endswith(".sql"):
+        return sql_spans(chunk)
     lines = chunk.text.split("\n")
     spans: list[Span] = []
     heading = ""
@@ -131,6 +133,52 @@ def split_spans(chunk: Chunk) -> tuple[Span, ...]:
         n += 1
     flush_paragraph()
     return tuple(spans)
+
+
+# A line of SQL that starts a clause: what came before it is a span of its own.
+_SQL_CLAUSE = re.compile(
+    r"(?i)^(?:select|from|where|group\s+by|order\s+by|having|qualify|union|(?:left|right|inner|full|cross)\b|join|"
+    r"on\b|with\b|\)|\{\{|\{%|--)"
+)
+_SQL_NOISE = re.compile(r"--.*$|'[^']*'")  # comments and string literals: their brackets don't count
+SQL_ALIAS = re.compile(r"(?i)\bas\s+([A-Za-z_]\w*)\s*,?\s*$")  # `... as days_past_due,`: what the item defines
+
+
+def sql_spans(chunk: Chunk) -> tuple[Span, ...]:
+    """A SQL chunk's select items, clauses and comment lines, each with its lines: an item runs until a line ends
+    with a comma outside brackets, so a multi-line `case ... end as aging_bucket` is one span."""
+    spans: list[Span] = []
+    current: list[tuple[int, str]] = []
+    depth = 0
+
+    def flush() -> None:
+        if current:
+            text = " ".join(t for _, t in current)
+            spans.append(Span(chunk, text, current[0][0], current[-1][0], "item", chunk.section))
+            current.clear()
+
+    for n, line in enumerate(chunk.text.split("\n")):
+        stripped = line.strip()
+        comment = stripped.startswith("--")
+        if not stripped or (depth <= 0 and _SQL_CLAUSE.match(stripped)) or comment != _is_comment(current):
+            flush()
+            depth = 0
+        if not stripped:
+            continue
+        current.append((n, stripped))
+        code = _SQL_NOISE.sub("", stripped)
+        depth += code.count("(") - code.count(")")
+        if code.rstrip().endswith("("):  # `with aged as (`, `from (`: a block opens, its items are spans
+            flush()
+            depth = 0
+        elif depth <= 0 and not comment and code.rstrip().endswith(","):
+            flush()
+    flush()
+    return tuple(spans)
+
+
+def _is_comment(lines: list[tuple[int, str]]) -> bool:
+    return bool(lines) and lines[0][1].startswith("--")
 
 
 def _join(*parts: str) -> str:

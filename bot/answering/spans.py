@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from bot.answering.amounts import Bracket, brackets, fit, stated_amounts
 from bot.answering.asks import Ask, asked, subject_words
-from bot.answering.chunk_spans import Span, split_spans
+from bot.answering.chunk_spans import SQL_ALIAS, Span, split_spans
 from bot.answering.field_words import field_words
 from bot.retrieval.words import MIN_PREFIX, one_edit
 from ingest.keyword_index import Chunk, KeywordIndex
@@ -250,10 +250,13 @@ def _facets_named(
 
 
 def _subject(span: Span) -> str:
-    """What the span is about: a table row's first cell (its key: "Mar 2026 (Q1)"), else the words before its
-    first "is" / "means" / ":" within its first 80 characters."""
+    """What the span is about: a table row's first cell (its key: "Mar 2026 (Q1)"), a SQL item's alias (the
+    column it defines), else the words before its first "is" / "means" / ":" within its first 80 characters."""
     if span.kind == "row" and " | " in span.text:
         return span.text.split(" | ", 1)[0]
+    if span.chunk.path.lower().endswith(".sql"):
+        alias = SQL_ALIAS.search(span.text)
+        return alias.group(1) if alias else ""
     head = span.text[:80]
     match = _SUBJECT_END.search(head)
     return head[: match.start()] if match else ""

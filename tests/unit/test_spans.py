@@ -62,3 +62,33 @@ def test_a_row_is_about_its_first_cell_so_march_finds_the_mar_row_not_the_row_of
     scored = SpanIndex(keyword).score(question, [(keyword.chunks[0], 1.0, 1.0, 1)])
     assert scored[0].span.text.startswith("Mar 2026 (Q1)")
     assert scored[0].features[FEATURES.index("subject")] > 0
+
+
+AGING_SQL = """\
+with aged as (
+    select
+        invoice_id,
+        -- floored at zero: an invoice not yet due is 0 days late
+        greatest(datediff('day', due_date, current_date), 0) as days_past_due,
+        case
+            when days_past_due <= 30 then '1-30'
+            else '30+'
+        end as aging_bucket
+    from {{ ref('fct_invoices') }}
+)
+select * from aged
+"""
+
+
+def test_a_sql_chunk_is_cut_into_its_select_items_comments_and_clauses() -> None:
+    spans = split_spans(Chunk("aging", AGING_SQL, {"path": "models/fct_ar_aging.sql", "section": "aged"}))
+    assert [(s.first, s.last) for s in spans] == [(0, 0), (1, 2), (3, 3), (4, 4), (5, 8), (9, 9), (10, 10), (11, 11)]
+    assert spans[4].text == "case when days_past_due <= 30 then '1-30' else '30+' end as aging_bucket"
+
+
+def test_a_sql_item_is_about_the_column_it_defines() -> None:
+    keyword = keyword_index.from_chunks([Chunk("aging", AGING_SQL, {"path": "models/fct_ar_aging.sql"})])
+    question = QuestionWords(keyword, "how is days past due calculated")
+    scored = SpanIndex(keyword).score(question, [(keyword.chunks[0], 1.0, 1.0, 1)])
+    assert scored[0].span.text.startswith("greatest(datediff(")
+    assert scored[0].features[FEATURES.index("subject")] > 0
