@@ -25,7 +25,8 @@ WEIGHTS = (
     9.56,  # similarity: best cosine similarity vector search found
     0.55,  # coverage: IDF-weighted share of the question's words found in the cited chunks
     2.63,  # glossary: weight of the strongest glossary hit (the question names a metric, model or column)
-    10.41,  # columns: a column question about a named report: share of what it asks that the report holds (else 1)
+    10.41,  # columns: share of what a column question asks that the named report holds; 0 for a metric no
+    #        metric's name or label shares a word with (else 1; bot/retrieval/columns.py)
     2.96,  # lead: IDF-weighted share of the question's words in the best answer line (its text, label and heading)
 )
 # Tried and not kept: "asked", the share of the kinds of answer asked for (amount, duration, role...) that the

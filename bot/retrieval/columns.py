@@ -4,6 +4,10 @@
 model's document then matches the question very well (its name is right there), so similarity and
 coverage look confident even when no column holds what is asked. What tells is narrower: the words
 that say *what* is asked (not the model's name, not "which column has") found in the model's document.
+
+A metric question is checked against the metrics the project defines: "ltv:cac metric - how is it calculated"
+in a project whose metrics' names and labels share no word with it is not answered by the nearest metric's
+definition. Only a question that shares no word at all is caught, since people name metrics loosely.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ ASKS_WHETHER_IT_HOLDS = re.compile(
 )
 # Words of a column question that say how it asks, not what it asks for.
 ASKING_WORDS = "column col field show shows has have hold holds contain contains give store report table model find see"
+ASKS_FOR_A_METRIC = re.compile(r"(?i)\bmetric\b")  # one metric, by name ("which metrics ..." asks for a list)
 
 
 class ColumnCheck:
@@ -36,10 +41,20 @@ class ColumnCheck:
         self.keyword = keyword
         self._asking = set(keyword.tokens(ASKING_WORDS))
         self._documents: dict[str, WordSet] = {}
+        # The words of every metric's name and label ("gross mrr churn", "Gross MRR churn rate"), but "metric".
+        names = " ".join(
+            f"{c.section.split('.')[1].replace('_', ' ')} {c.title}" for c in keyword.chunks
+            if c.section.startswith("metrics.") and c.section.count(".") >= 1
+        )
+        self._metric_words = set(keyword.tokens(names)) - set(keyword.tokens("metric"))
 
     def coverage(self, question: str, words: Sequence[str], hits: Sequence[GlossaryHit]) -> float:
         """IDF-weighted share of what a column question asks for that the named model's document holds
-        (loosely, see bot/retrieval/words.py); 1.0 for a question that names no model or asks for no column."""
+        (loosely, see bot/retrieval/words.py); 1.0 for a question that names no model or asks for no column.
+        0.0 for a question about a metric that shares no word with the name or label of any metric the project
+        defines ("gross churn metric" shares "churn" with gross_mrr_churn; "ltv:cac metric" shares nothing)."""
+        if self._metric_words and ASKS_FOR_A_METRIC.search(question) and self._metric_words.isdisjoint(words):
+            return 0.0
         models = [h.entity for h in hits if h.entity.kind == "model"]
         if not models or not (ASKS_FOR_A_COLUMN.search(question) or ASKS_WHETHER_IT_HOLDS.search(question)):
             return 1.0

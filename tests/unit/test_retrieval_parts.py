@@ -253,6 +253,9 @@ def test_a_column_question_is_checked_against_the_named_report(keyword: keyword_
     assert check("which column in rpt_payouts has the vendor name") < 0.5  # no column holds a vendor
     assert check("what is the vendor name") == 1.0  # names no report: not a column question
     assert check("what does rpt_payouts hold for crypto") == 1.0  # names a report but asks for no column
+    assert check("how is the ltv:cac metric calculated") == 0.0  # no metric's name or label shares a word
+    assert check("the retention metric, how is it defined") == 1.0  # "Net revenue retention": named loosely
+    assert check("which metrics do we track") == 1.0  # asks for a list, names none
 
 
 def test_a_column_question_reads_the_named_models_own_chunks_and_its_sql() -> None:
