@@ -30,8 +30,9 @@ def test_a_label_line_is_the_facet_of_what_follows_it_until_the_next_label_or_he
     assert facets["Claim mileage monthly."] == ""
 
 
-def _scored(question: str) -> list[ScoredSpan]:
-    keyword = keyword_index.from_chunks([Chunk("rates", RATES, {"path": "mileage.md"})])
+def _scored(question: str, text: str = RATES, path: str = "mileage.md") -> list[ScoredSpan]:
+    """Every span of a one-chunk index holding `text`, scored against the question, best first."""
+    keyword = keyword_index.from_chunks([Chunk("chunk", text, {"path": path})])
     return SpanIndex(keyword).score(QuestionWords(keyword, question), [(keyword.chunks[0], 1.0, 1.0, 1)])
 
 
@@ -57,9 +58,7 @@ Mar 2026 (Q1) | Wed 1 Apr | Fri 10 Apr | Tue 14 Apr
 
 
 def test_a_row_is_about_its_first_cell_so_march_finds_the_mar_row_not_the_row_of_dates_in_march() -> None:
-    keyword = keyword_index.from_chunks([Chunk("close", CALENDAR, {"path": "close.html"})])
-    question = QuestionWords(keyword, "when does march lock")
-    scored = SpanIndex(keyword).score(question, [(keyword.chunks[0], 1.0, 1.0, 1)])
+    scored = _scored("when does march lock", CALENDAR, "close.html")
     assert scored[0].span.text.startswith("Mar 2026 (Q1)")
     assert scored[0].features[FEATURES.index("subject")] > 0
 
@@ -87,8 +86,6 @@ def test_a_sql_chunk_is_cut_into_its_select_items_comments_and_clauses() -> None
 
 
 def test_a_sql_item_is_about_the_column_it_defines() -> None:
-    keyword = keyword_index.from_chunks([Chunk("aging", AGING_SQL, {"path": "models/fct_ar_aging.sql"})])
-    question = QuestionWords(keyword, "how is days past due calculated")
-    scored = SpanIndex(keyword).score(question, [(keyword.chunks[0], 1.0, 1.0, 1)])
+    scored = _scored("how is days past due calculated", AGING_SQL, "models/fct_ar_aging.sql")
     assert scored[0].span.text.startswith("greatest(datediff(")
     assert scored[0].features[FEATURES.index("subject")] > 0
