@@ -92,8 +92,8 @@ def ingest_command(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, d
 
     \b
     Formats: Markdown (by heading), YAML (dbt models, sources, seeds, metrics rendered by
-    meaning; other YAML by named item), JSON, CSV/TSV, HTML, PDF (by page) and plain text.
-    Other files are skipped and counted.
+    meaning; other YAML by named item), JSON, CSV/TSV, HTML, PDF (by page), plain text and SQL
+    (a dbt project's models, snapshots, analyses, macros; by CTE). Other files are skipped and counted.
 
     A file that cannot be read or parsed, is empty, or is over corpus.max_file_mb is reported and
     keeps the chunks it had; the exit code is then 1. A run that is killed is finished by the next.
