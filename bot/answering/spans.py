@@ -116,7 +116,7 @@ class SpanWords:
 
     text: Tokens
     context: Tokens
-    subject: Tokens  # what it is about: the words before its first "is" / "means" / ":", or a row's first cell
+    subject: Tokens  # what it is about: before its first "is" / "means" / ":", a row's first cell, a SQL alias
     facet: Tokens  # the words of its facet ("UK:")
 
 

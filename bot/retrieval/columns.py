@@ -30,7 +30,10 @@ ASKS_WHETHER_IT_HOLDS = re.compile(
     r"contain|contains|store|stores|keep|keeps|show|shows)\b"
 )
 # Words of a column question that say how it asks, not what it asks for.
-ASKING_WORDS = "column col field show shows has have hold holds contain contains give store report table model find see"
+ASKING_WORDS = (
+    "column col field show shows has have hold holds contain contains give store stores carry carries include "
+    "includes keep keeps report table model find see"
+)
 ASKS_FOR_A_METRIC = re.compile(r"(?i)\bmetric\b")  # one metric, by name ("which metrics ..." asks for a list)
 
 
@@ -44,7 +47,7 @@ class ColumnCheck:
         # The words of every metric's name and label ("gross mrr churn", "Gross MRR churn rate"), but "metric".
         names = " ".join(
             f"{c.section.split('.')[1].replace('_', ' ')} {c.title}" for c in keyword.chunks
-            if c.section.startswith("metrics.") and c.section.count(".") >= 1
+            if c.section.startswith("metrics.")
         )
         self._metric_words = set(keyword.tokens(names)) - set(keyword.tokens("metric"))
 
