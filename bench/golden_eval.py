@@ -6,12 +6,12 @@ record it in docs/benchmarks.md.
 
 Each golden set (golden/questions.yaml over corpus/, golden/wiki/questions.yaml over another company's
 wiki, golden/intranet/questions.yaml over a third company's HTML intranet export, golden/dbt/questions.yaml
-over a fourth company's dbt project) is ingested into a fresh temporary index with the repository's config.yaml, and every question is asked through the same
-Answerer as HTTP. Latency is shown next to the floor timed right after each answer
-(one query embedding plus one Chroma query), since absolute milliseconds on a shared 2-core machine mean
-little. With --baseline, a git worktree of that commit ingests each corpus with its own code and config and
-answers the same questions; its answers are scored here, by this checkout's evaluator, so the two columns
-differ only in the bot.
+over a fourth company's dbt project) is ingested into a fresh temporary index with the repository's
+config.yaml, and every question is asked through the same Answerer as HTTP. Latency is shown next to the
+floor timed right after each answer (one query embedding plus one Chroma query), since absolute
+milliseconds on a shared 2-core machine mean little. With --baseline, a git worktree of that commit
+ingests each corpus with its own code and config and answers the same questions; its answers are scored
+here, by this checkout's evaluator, so the two columns differ only in the bot.
 """
 
 from __future__ import annotations
