@@ -99,12 +99,16 @@ class _Walker:
             self.headings.append((level, text))
 
     def block(self, tag: Tag, text: str | None = None) -> Iterator[_Block]:
-        if tag.name == "tr":
-            text = " | ".join(_text(cell) for cell in tag.find_all(["td", "th"]))
+        cells = tag.find_all(["td", "th"]) if tag.name == "tr" else []
+        if cells:
+            text = " | ".join(_text(cell) for cell in cells)
         text = text if text is not None else _text(tag)
         if text:
             first, last = _lines(tag)
             yield _Block(text, self.section, first, last)
+            if len(cells) > 1 and all(cell.name == "th" for cell in cells):
+                # A header row is marked as Markdown marks one, so its table's rows are read under it.
+                yield _Block(" | ".join("---" for _ in cells), self.section, first, last)
 
     def definitions(self, dl: Tag) -> Iterator[_Block]:
         """A glossary: each term with its definitions as one block, so they are never split apart."""

@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 # Part of every fingerprint: bump it when parsing or chunking changes what a file turns into, so the next
 # run re-indexes files whose bytes did not change.
-CHUNKER_VERSION = f"8:{MAX_CHUNK_CHARS}"  # 7: exposures, macros rendered; 8: flow-style YAML mappings kept
+CHUNKER_VERSION = f"9:{MAX_CHUNK_CHARS}"  # 8: flow-style YAML mappings kept; 9: HTML header rows marked
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ tab's label) it comes under.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from ingest.keyword_index import Chunk
 
@@ -22,6 +23,8 @@ _LABEL_LINE = re.compile(r"^\s*([A-Za-z][\w ()/&,.'-]{0,40}):\s*$")  # "Caveats:
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'(\[£$€])")
 _ABBREVIATION = re.compile(r"(?i)(?:\b(?:e\.g|i\.e|etc|vs|no|approx|incl|excl|inc|ltd|co|corp|dept|fig|mr|ms|dr|st|"
                            r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|u\.s|u\.k)\.|\b[A-Z]\.)$")
+_ONE_CELL = re.compile(r"^\s*([^|\s][^|]*?)\s*\|\s*$")
+_EMPTY_CELL = re.compile(r"^(?:[-–—]+|n/?a|none)$", re.IGNORECASE)  # a cell that holds nothing: "—", "n/a"
 MAX_SPAN_CHARS = 400  # a longer sentence is still one span; quotes cut it (compose.py)
 
 
@@ -37,6 +40,7 @@ class Span:
     label: str = ""  # its heading, field label or table header: context for matching, not quoted
     order: int = 0  # its place among the sentences of its paragraph, item or field (0: the first)
     facet: str = ""  # the "UK:" line (a tab's label) it comes under, until the next heading: one of a set
+    quoted: str = ""  # a table row as quoted, each cell after its column's name (else its text is)
 
     @property
     def lines(self) -> tuple[int, int]:
@@ -49,16 +53,28 @@ class Span:
         return self.chunk.id, self.first, self.last, self.order
 
 
-def split_spans(chunk: Chunk) -> tuple[Span, ...]:
-    """The chunk's sentences, list items, table rows and field lines, in order."""
+def split_spans(chunk: Chunk, header: Sequence[str] = ()) -> tuple[Span, ...]:
+    """The chunk's sentences, list items, table rows and field lines, in order. `header`: the header of a table
+    the chunk before it left open (see open_header), for rows the chunk starts with."""
+    return _split(chunk, list(header))[0]
+
+
+def open_header(chunk: Chunk, header: Sequence[str] = ()) -> list[str]:
+    """The header of the table the chunk ends in, which the next chunk of its document may go on with ([]
+    when it ends in anything else). A long table cut into chunks keeps its header in the first one only."""
+    return _split(chunk, list(header))[1]
+
+
+def _split(chunk: Chunk, header: list[str]) -> tuple[tuple[Span, ...], list[str]]:
     if chunk.path.lower().endswith(".sql"):
-        return sql_spans(chunk)
+        return sql_spans(chunk), []
     lines = chunk.text.split("\n")
     spans: list[Span] = []
     heading = ""
     label = ""  # a "Caveats:" / "UK:" line labels what follows it, until a blank line or heading
     facet = ""  # ... and is the facet of what follows it, until a heading or the next such line
-    header: list[str] = []  # the current table's header cells
+    # `header` holds the current table's header cells. Blank lines don't end a table (an HTML table exported
+    # into Markdown has them between its rows); any other line does.
     paragraph: list[tuple[int, str]] = []
 
     def flush_paragraph() -> None:
@@ -75,8 +91,13 @@ def split_spans(chunk: Chunk) -> tuple[Span, ...]:
         stripped = line.strip()
         if not stripped:
             flush_paragraph()
-            label, header = "", []
+            label = ""
             n += 1
+            continue
+        if cells := _header_column(lines, n):  # `<th>` cells one per line: "Decision |", "CFO |", ...
+            flush_paragraph()
+            header = cells
+            n += len(cells)
             continue
         if match := _HEADING.match(line):
             flush_paragraph()
@@ -86,17 +107,22 @@ def split_spans(chunk: Chunk) -> tuple[Span, ...]:
         if _TABLE_RULE.match(line):
             n += 1
             continue
-        if _TABLE.match(line):
+        cells = [c.strip() for c in stripped.strip("|").split("|")]
+        ruled = n + 1 < len(lines) and _TABLE_RULE.match(lines[n + 1]) is not None
+        # Two cells without outer pipes ("City | Cap per night", as ingest/html.py writes a row) are a row
+        # only under a header of two, or as a header over a rule.
+        if _TABLE.match(line) or (" | " in line and (ruled or len(cells) == len(header) == 2)):
             flush_paragraph()
-            cells = [c.strip() for c in stripped.strip("|").split("|")]
-            if not header and n + 1 < len(lines) and _TABLE_RULE.match(lines[n + 1]):
+            if ruled:
                 header = cells
             else:
                 named = "; ".join(f"{h}: {c}" for h, c in zip(header, cells, strict=False) if h and c)
                 row = " | ".join(c for c in cells if c)
-                spans.append(Span(chunk, row, n, n, "row", _join(heading, named), facet=facet))
+                spans.append(Span(chunk, row, n, n, "row", _join(heading, named), facet=facet,
+                                  quoted=row_with_header(header, cells)))
             n += 1
             continue
+        header = []
         if match := _ITEM.match(line):
             flush_paragraph()
             indent, parts, last = len(match.group(1)), [match.group(2)], n
@@ -118,7 +144,10 @@ def split_spans(chunk: Chunk) -> tuple[Span, ...]:
             continue
         if match := _RECORD.match(line):  # a CSV row: `account_number=1010; ...`
             flush_paragraph()
-            spans.extend(_sentences(chunk, [(n, match.group(2))], "row", _join(heading, match.group(1)), facet=facet))
+            record = _sentences(chunk, [(n, match.group(2))], "row", _join(heading, match.group(1)), facet=facet)
+            if record:  # its key (`account_number=1010`) is matched as its label, and quoted with it
+                record[0] = replace(record[0], quoted=f"{match.group(1)}; {record[0].text}")
+            spans.extend(record)
             n += 1
             continue
         if match := _FIELD.match(line):
@@ -132,7 +161,28 @@ def split_spans(chunk: Chunk) -> tuple[Span, ...]:
             flush_paragraph()
         n += 1
     flush_paragraph()
-    return tuple(spans)
+    return tuple(spans), header
+
+
+def _header_column(lines: list[str], n: int) -> list[str]:
+    """The header cells when lines n, n+1, ... each hold one cell ending in " |" (at least two of them): how
+    ingest/markup.py leaves an HTML table's header row written one `<th>` per line."""
+    cells: list[str] = []
+    while n + len(cells) < len(lines) and (cell := _ONE_CELL.match(lines[n + len(cells)])):
+        cells.append(cell.group(1))
+    return cells if len(cells) >= 2 else []
+
+
+def row_with_header(header: Sequence[str], cells: Sequence[str]) -> str:
+    """A table row as a reader takes it in without the table: "Decision: Bad-debt write-offs; VP Finance:
+    up to $10,000; CFO: up to $250,000", each cell after its column's name, the empty ones ("—", "n/a")
+    left out. "" when the row does not line up with a header (none, or a row of another width)."""
+    if len(header) < 2 or len(cells) != len(header):
+        return ""
+    filled = [(h, c) for h, c in zip(header, cells, strict=True) if c and not _EMPTY_CELL.match(c)]
+    if len(filled) < 2:
+        return ""
+    return "; ".join(f"{h}: {c}" if h else c for h, c in filled)
 
 
 # A line of SQL that starts a clause: what came before it is a span of its own.

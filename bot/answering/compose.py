@@ -61,7 +61,7 @@ def lead_lines(lead: Sequence[ScoredSpan], number: Callable[[Span], int]) -> str
 def _labelled(span: Span) -> str:
     """A lead line as quoted: a field line keeps its label, and a later sentence of a line that opens with
     one ("Model rpt_x, column y (date): ... Eligibility only flags ...") keeps what it is about."""
-    text = snippet(span.text, SPAN_CHARS)
+    text = snippet(span.quoted or span.text, SPAN_CHARS)
     if span.order == 0:
         label = span.label.split(" · ")[-1] if span.kind == "field" else ""
         return f"{label}: {text}" if label else text

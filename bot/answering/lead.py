@@ -49,8 +49,9 @@ class LeadFinder:
 
     def __init__(self, keyword: KeywordIndex) -> None:
         self.keyword = keyword
-        self.spans = SpanIndex(keyword)
+        self.spans = SpanIndex(keyword, previous=self.previous_chunk)
         self._by_path: dict[str, list[int]] | None = None
+        self._order: dict[int, int] = {}  # position in the keyword index: its place among its document's chunks
 
     def find(
         self, question: QuestionWords, candidates: Sequence[Candidate], quoted: frozenset[SpanKey] = frozenset()
@@ -90,12 +91,21 @@ class LeadFinder:
         return [self.keyword.chunks[p] for p in self.positions(path)]
 
     def positions(self, path: str) -> list[int]:
+        """The positions of a document's chunks in the keyword index, in the order of its lines."""
         if self._by_path is None:
             by_path: dict[str, list[int]] = defaultdict(list)
             for n, chunk in enumerate(self.keyword.chunks):
                 by_path[chunk.path].append(n)
-            self._by_path = dict(by_path)
+            self._by_path = dict(by_path)  # the keyword index holds each document's chunks in order
+            self._order = {p: i for ps in self._by_path.values() for i, p in enumerate(ps)}
         return self._by_path.get(path, [])
+
+    def previous_chunk(self, chunk: Chunk) -> Chunk | None:
+        """The chunk before this one in its document (None for the first)."""
+        positions = self.positions(chunk.path)
+        at = self.keyword.position(chunk.id)
+        index = self._order.get(at, 0) if at is not None else 0
+        return self.keyword.chunks[positions[index - 1]] if index > 0 else None
 
 
 def pick(scored: list[ScoredSpan], question: QuestionWords) -> list[ScoredSpan]:

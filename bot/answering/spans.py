@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.answering.amounts import Bracket, brackets, fit, stated_amounts
 from bot.answering.asks import Ask, asked, subject_words
-from bot.answering.chunk_spans import SQL_ALIAS, Span, split_spans
+from bot.answering.chunk_spans import SQL_ALIAS, Span, open_header, split_spans
 from bot.answering.field_words import field_words
 from bot.retrieval.words import MIN_PREFIX, one_edit
 from ingest.keyword_index import Chunk, KeywordIndex
@@ -158,10 +158,16 @@ def linear_score(features: Sequence[float], weights: Sequence[float] = WEIGHTS, 
 class SpanIndex:
     """Spans and their words for the chunks of one keyword index, computed once per chunk."""
 
-    def __init__(self, keyword: KeywordIndex, max_chunks: int = 20_000) -> None:
+    def __init__(
+        self, keyword: KeywordIndex, max_chunks: int = 20_000, previous: Callable[[Chunk], Chunk | None] | None = None
+    ) -> None:
+        """`previous`: the chunk before a chunk in its document (None for its first), so that rows a long
+        table's later chunks start with are read under the header its first chunk holds."""
         self.keyword = keyword
         self.max_chunks = max_chunks
+        self.previous = previous
         self._cache: dict[str, tuple[str, tuple[Span, ...], list[SpanWords]]] = {}
+        self._open: dict[str, tuple[str, list[str]]] = {}  # chunk id: (its text, the table header it ends in)
         self._holds: dict[tuple[str, str], bool] = {}  # (ask, line text): the line holds that kind of answer
         self._brackets: dict[str, tuple[Bracket, ...]] = {}  # line text: the amount brackets it states
 
@@ -172,7 +178,7 @@ class SpanIndex:
         cached = self._cache.get(chunk.id)
         if cached is not None and cached[0] == chunk.text:
             return cached[1], cached[2]
-        spans = split_spans(chunk)
+        spans = split_spans(chunk, self.inherited_header(chunk))
         heading = f"{chunk.title} {chunk.section}"
         # A line of a dbt entity's rendering is about that entity: its name and field label read as its text.
         entity = chunk.section.split(".", 1)[0] in ENTITY_KEYS
@@ -187,6 +193,25 @@ class SpanIndex:
             self._cache.clear()
         self._cache[chunk.id] = (chunk.text, spans, words)
         return spans, words
+
+    def inherited_header(self, chunk: Chunk) -> list[str]:
+        """The header of the table the chunks before this one left open ([] when none did)."""
+        chain: list[Chunk] = []  # the chunks before it, nearest first, back to one whose open header is known
+        before = self.previous(chunk) if self.previous else None
+        while before is not None and self._known_open(before) is None and len(chain) < self.max_chunks:
+            chain.append(before)
+            before = self.previous(before) if self.previous else None
+        header = (self._known_open(before) or []) if before is not None else []
+        for earlier in reversed(chain):
+            header = open_header(earlier, header)
+            if len(self._open) >= self.max_chunks:
+                self._open.clear()
+            self._open[earlier.id] = (earlier.text, header)
+        return header
+
+    def _known_open(self, chunk: Chunk) -> list[str] | None:
+        known = self._open.get(chunk.id)
+        return known[1] if known is not None and known[0] == chunk.text else None
 
     def score(self, question: QuestionWords, chunks: Sequence[tuple[Chunk, float, float, int]]) -> list[ScoredSpan]:
         """Every span of the given chunks, best first. Each chunk comes with its document's score share (0-1),

@@ -185,7 +185,8 @@ def test_html_keeps_main_text_by_heading_and_drops_chrome(tmp_path: Path) -> Non
         "ARR: Annual recurring revenue: MRR times 12. Defined in metrics/mrr.yaml.\nAR: Accounts receivable."
     )
     assert (terms.start_line, terms.end_line) == (14, 18)
-    assert by_section["Finance Glossary > Tables"].text == "Code | Name\n1010 | Cash"
+    # A header row (all <th>) is marked by a rule line, as in Markdown, so its rows are read under it.
+    assert by_section["Finance Glossary > Tables"].text == "Code | Name\n--- | ---\n1010 | Cash"
 
 
 EXPORTED = """<html><head><title>Finance : Payment runs</title></head><body>
