@@ -74,7 +74,9 @@ def _split(chunk: Chunk, header: list[str]) -> tuple[tuple[Span, ...], list[str]
     label = ""  # a "Caveats:" / "UK:" line labels what follows it, until a blank line or heading
     facet = ""  # ... and is the facet of what follows it, until a heading or the next such line
     # `header` holds the current table's header cells. Blank lines don't end a table (an HTML table exported
-    # into Markdown has them between its rows); any other line does.
+    # into Markdown has them between its rows); any other line does. One inherited from the chunk before
+    # holds only if the first row is as wide.
+    inherited = bool(header)
     paragraph: list[tuple[int, str]] = []
 
     def flush_paragraph() -> None:
@@ -113,6 +115,9 @@ def _split(chunk: Chunk, header: list[str]) -> tuple[tuple[Span, ...], list[str]
         # only under a header of two, or as a header over a rule.
         if _TABLE.match(line) or (" | " in line and (ruled or len(cells) == len(header) == 2)):
             flush_paragraph()
+            if inherited and len(cells) != len(header):
+                header = []
+            inherited = False
             if ruled:
                 header = cells
             else:

@@ -142,6 +142,8 @@ def test_rows_in_a_later_chunk_of_a_long_table_are_read_under_the_header_of_the_
     assert finder.spans.spans(second)[0].quoted.startswith("Decision: Credit notes (per note); Controller:")
     assert finder.spans.spans(second)[0].label.endswith("CFO: above $25,000")  # the header is matched too
     assert all(not s.quoted for s in finder.spans.spans(other))  # no header before it
+    narrower = Chunk("doa-3", "A | B | C |\n", {"path": "doa.md", "start_line": 20})
+    assert split_spans(narrower, ["Decision", "Department VP", "Controller", "CFO"])[0].label == ""  # not its table
 
 
 def test_an_html_table_of_two_columns_is_read_as_rows_under_its_header(tmp_path: Path) -> None:
