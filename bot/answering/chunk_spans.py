@@ -65,6 +65,14 @@ def open_header(chunk: Chunk, header: Sequence[str] = ()) -> list[str]:
     return _split(chunk, list(header))[1]
 
 
+def only_rows(chunk: Chunk) -> bool:
+    """Every line of the chunk is a table row, a table rule or blank: the open header it ends with is the one
+    it inherited. (Any other line ends a table or starts one, so the chunk's own lines decide.)"""
+    return not chunk.path.lower().endswith(".sql") and all(
+        " | " in line or not line.strip() or _TABLE_RULE.match(line) for line in chunk.text.split("\n")
+    )
+
+
 def _split(chunk: Chunk, header: list[str]) -> tuple[tuple[Span, ...], list[str]]:
     if chunk.path.lower().endswith(".sql"):
         return sql_spans(chunk), []

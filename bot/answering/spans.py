@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from bot.answering.amounts import Bracket, brackets, fit, stated_amounts
 from bot.answering.asks import Ask, asked, subject_words
-from bot.answering.chunk_spans import SQL_ALIAS, Span, open_header, split_spans
+from bot.answering.chunk_spans import SQL_ALIAS, Span, only_rows, open_header, split_spans
 from bot.answering.field_words import field_words
 from bot.retrieval.words import MIN_PREFIX, one_edit
 from ingest.keyword_index import Chunk, KeywordIndex
@@ -195,18 +195,25 @@ class SpanIndex:
         return spans, words
 
     def inherited_header(self, chunk: Chunk) -> list[str]:
-        """The header of the table the chunks before this one left open ([] when none did)."""
-        chain: list[Chunk] = []  # the chunks before it, nearest first, back to one whose open header is known
+        """The header of the table the chunks before this one left open ([] when none did). Only a chunk of
+        nothing but table rows passes on the header it inherits, so the walk back ends at the first other one."""
+        chain: list[Chunk] = []  # the chunks before it, nearest first
         before = self.previous(chunk) if self.previous else None
-        while before is not None and self._known_open(before) is None and len(chain) < self.max_chunks:
+        while before is not None and self._known_open(before) is None and only_rows(before):
             chain.append(before)
             before = self.previous(before) if self.previous else None
-        header = (self._known_open(before) or []) if before is not None else []
+        header: list[str] = []
+        if before is not None:
+            known = self._known_open(before)
+            header = known if known is not None else self._remember(before, open_header(before))
         for earlier in reversed(chain):
-            header = open_header(earlier, header)
-            if len(self._open) >= self.max_chunks:
-                self._open.clear()
-            self._open[earlier.id] = (earlier.text, header)
+            header = self._remember(earlier, open_header(earlier, header))
+        return header
+
+    def _remember(self, chunk: Chunk, header: list[str]) -> list[str]:
+        if len(self._open) >= self.max_chunks:
+            self._open.clear()
+        self._open[chunk.id] = (chunk.text, header)
         return header
 
     def _known_open(self, chunk: Chunk) -> list[str] | None:

@@ -167,3 +167,16 @@ def test_a_csv_row_is_quoted_with_its_key() -> None:
     assert row.text == "gl_account_name=Refunds and billing credits; fs_line=Revenue"
     assert row.label == "gl_account_number=4900"  # matched as its label
     assert row.quoted == text
+
+
+def test_a_table_over_three_chunks_passes_its_header_through_the_middle_one() -> None:
+    chunks = [  # t-2 is nothing but rows: it passes on the header it inherits
+        Chunk("t-1", MATRIX_HEAD, {"path": "doa.md", "start_line": 1}),
+        Chunk("t-2", MATRIX_ROWS, {"path": "doa.md", "start_line": 8}),
+        Chunk("t-3", "Litigation | — | — | above $50,000 |\n\nApprovals are logged.\n", {"path": "doa.md",
+                                                                                      "start_line": 9}),
+        Chunk("t-4", MATRIX_ROWS, {"path": "doa.md", "start_line": 13}),
+    ]
+    finder = LeadFinder(keyword_index.from_chunks(chunks))
+    assert finder.spans.spans(chunks[2])[0].quoted == "Decision: Litigation; CFO: above $50,000"
+    assert all(not s.quoted for s in finder.spans.spans(chunks[3]))  # the paragraph before it ended the table
