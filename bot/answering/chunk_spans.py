@@ -117,11 +117,11 @@ def _split(chunk: Chunk, header: list[str]) -> tuple[tuple[Span, ...], list[str]
         if _TABLE_RULE.match(line):
             n += 1
             continue
-        cells = [c.strip() for c in stripped.strip("|").split("|")]
-        ruled = n + 1 < len(lines) and _TABLE_RULE.match(lines[n + 1]) is not None
+        cells = [c.strip() for c in stripped.strip("|").split("|")] if "|" in stripped else []
+        ruled = bool(cells) and n + 1 < len(lines) and _TABLE_RULE.match(lines[n + 1]) is not None
         # Two cells without outer pipes ("City | Cap per night", as ingest/html.py writes a row) are a row
         # only under a header of two, or as a header over a rule.
-        if _TABLE.match(line) or (" | " in line and (ruled or len(cells) == len(header) == 2)):
+        if cells and (_TABLE.match(line) or (" | " in line and (ruled or len(cells) == len(header) == 2))):
             flush_paragraph()
             if inherited and len(cells) != len(header):
                 header = []
