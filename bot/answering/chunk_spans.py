@@ -65,6 +65,13 @@ def open_header(chunk: Chunk, header: Sequence[str] = ()) -> list[str]:
     return _split(chunk, list(header))[1]
 
 
+def starts_with_rows(chunk: Chunk) -> bool:
+    """The chunk's first line that is not blank is a table row or rule: only then can a header it inherits
+    matter (any other first line ends the table or starts another)."""
+    first = next((line for line in chunk.text.split("\n") if line.strip()), "")
+    return not chunk.path.lower().endswith(".sql") and ("|" in first or _TABLE_RULE.match(first) is not None)
+
+
 def only_rows(chunk: Chunk) -> bool:
     """Every line of the chunk is a table row, a table rule or blank: the open header it ends with is the one
     it inherited. (Any other line ends a table or starts one, so the chunk's own lines decide.)"""

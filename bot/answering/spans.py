@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from bot.answering.amounts import Bracket, brackets, fit, stated_amounts
 from bot.answering.asks import Ask, asked, subject_words
-from bot.answering.chunk_spans import SQL_ALIAS, Span, only_rows, open_header, split_spans
+from bot.answering.chunk_spans import SQL_ALIAS, Span, only_rows, open_header, split_spans, starts_with_rows
 from bot.answering.field_words import field_words
 from bot.retrieval.words import MIN_PREFIX, one_edit
 from ingest.keyword_index import Chunk, KeywordIndex
@@ -197,6 +197,8 @@ class SpanIndex:
     def inherited_header(self, chunk: Chunk) -> list[str]:
         """The header of the table the chunks before this one left open ([] when none did). Only a chunk of
         nothing but table rows passes on the header it inherits, so the walk back ends at the first other one."""
+        if not starts_with_rows(chunk):  # most chunks: nothing before them needs reading
+            return []
         chain: list[Chunk] = []  # the chunks before it, nearest first
         before = self.previous(chunk) if self.previous else None
         while before is not None and self._known_open(before) is None and only_rows(before):
